@@ -115,7 +115,16 @@ cmd_stages (void)
       params = catena_stage_list_params (stage, &n_params);
       for (guint j = 0; j < n_params; j++)
         {
-          g_autofree char *def = catena_stage_dup_param_string (stage, params[j]->name);
+          g_autofree char *def = NULL;
+
+          if (G_IS_PARAM_SPEC_DOUBLE (params[j]))
+            {
+              double d;
+              g_object_get (stage, params[j]->name, &d, NULL);
+              def = g_strdup_printf ("%g", d);
+            }
+          else
+            def = catena_stage_dup_param_string (stage, params[j]->name);
           g_autofree char *range = catena_param_spec_describe_range (params[j]);
           const char *type = catena_param_spec_is_color (params[j])
                                ? "colour"

@@ -62,12 +62,12 @@ on_stage_notify (CatenaStage *stage, GParamSpec *pspec, CatenaChain *self)
   g_signal_emit (self, signals[STAGE_CHANGED], 0, stage, pspec);
 }
 
+/* A stage may sit in more than one chain (a snapshot, a loaded chain being moved into a
+ * project): disconnect only this chain's handler. */
 static void
-release_stage (gpointer data)
+release_stage (CatenaChain *self, CatenaStage *stage)
 {
-  CatenaStage *stage = data;
-  g_signal_handlers_disconnect_matched (stage, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
-                                        on_stage_notify, NULL);
+  g_signal_handlers_disconnect_by_func (stage, on_stage_notify, self);
   g_object_unref (stage);
 }
 
@@ -76,6 +76,8 @@ catena_chain_finalize (GObject *object)
 {
   CatenaChain *self = CATENA_CHAIN (object);
 
+  for (guint i = 0; i < self->stages->len; i++)
+    release_stage (self, g_ptr_array_index (self->stages, i));
   g_ptr_array_unref (self->stages);
   G_OBJECT_CLASS (catena_chain_parent_class)->finalize (object);
 }
@@ -93,7 +95,7 @@ catena_chain_class_init (CatenaChainClass *klass)
 static void
 catena_chain_init (CatenaChain *self)
 {
-  self->stages = g_ptr_array_new_with_free_func (release_stage);
+  self->stages = g_ptr_array_new ();
 }
 
 CatenaChain *
@@ -186,7 +188,7 @@ catena_chain_remove (CatenaChain *self, guint position)
   g_return_if_fail (CATENA_IS_CHAIN (self));
   g_return_if_fail (position < self->stages->len);
 
-  g_ptr_array_remove_index (self->stages, position);
+  release_stage (self, g_ptr_array_steal_index (self->stages, position));
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
 }
 

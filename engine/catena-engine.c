@@ -4,6 +4,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "catena-engine.h"
+#include "catena-ops.h"
+#include "catena-stages-image.h"
 #include "catena-stages.h"
 
 void
@@ -21,8 +23,14 @@ catena_engine_init (void)
        * renders in ~2 ms with it, ~135 ms without. */
       g_object_set (gegl_config (), "mipmap-rendering", TRUE, NULL);
 
+      catena_ops_register ();
+
+      /* In the order of a packshot chain: the palette lists them like this. */
       catena_stage_register_type (CATENA_TYPE_STAGE_IMPORT);
+      catena_stage_register_type (CATENA_TYPE_STAGE_REMOVE_BACKGROUND);
       catena_stage_register_type (CATENA_TYPE_STAGE_UPSCALE);
+      catena_stage_register_type (CATENA_TYPE_STAGE_RECOLOR);
+      catena_stage_register_type (CATENA_TYPE_STAGE_COMPOSITE);
       catena_stage_register_type (CATENA_TYPE_STAGE_EXPORT);
 
       g_once_init_leave (&initialized, 1);

@@ -85,7 +85,14 @@ catena_json_load_document (GFile *file, const char *format, int max_version, GEr
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL,
                             error);
   if (info == NULL)
-    return NULL;
+    {
+      if (error && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_clear_error (error);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("“%s” does not exist."), name);
+        }
+      return NULL;
+    }
   if (g_file_info_get_size (info) > MAX_DOCUMENT_SIZE)
     {
       g_set_error (error, CATENA_PROJECT_ERROR, CATENA_PROJECT_ERROR_INVALID,

@@ -507,10 +507,31 @@ process_asset (Run *run, guint asset_index, char **out_path, GError **error)
     return FALSE;
 
   /* Resume after the last stage whose output is already cached: changing stage k re-runs
-   * only k…n because the keys of 0…k-1 are unchanged. */
+   * only k…n because the keys of 0…k-1 are unchanged. Stages before that which write files
+   * must still be loadable, and the resume buffer must load (a damaged entry is a miss). */
   for (int i = run->n_stages - 1; i >= 0 && resume < 0; i--)
-    if ((buffer = catena_cache_lookup (cache, keys[i], NULL)))
+    if (catena_cache_contains (cache, keys[i]))
       resume = i;
+  while (resume >= 0)
+    {
+      int missing = -1;
+
+      for (int i = 0; run->out_dir && i < resume; i++)
+        if (catena_stage_writes_output (catena_chain_get_stage (run->chain, i)) &&
+            !catena_cache_contains (cache, keys[i]))
+          {
+            missing = i;
+            break;
+          }
+      if (missing >= 0)
+        {
+          resume = missing - 1;
+          continue;
+        }
+      if ((buffer = catena_cache_lookup (cache, keys[resume], NULL)))
+        break;
+      resume--;
+    }
 
   for (int i = 0; i <= resume; i++)
     {
@@ -521,12 +542,13 @@ process_asset (Run *run, guint asset_index, char **out_path, GError **error)
         {
           g_autoptr (GeglBuffer) cached =
             i == resume ? g_object_ref (buffer) : catena_cache_lookup (cache, keys[i], NULL);
-          /* An intermediate writer evicted from the cache is simply re-run below. */
           if (cached == NULL)
             {
-              g_clear_object (&buffer);
-              resume = -1;
-              break;
+              g_set_error (error, CATENA_CACHE_ERROR, CATENA_CACHE_ERROR_CORRUPT,
+                           _("A cached result of the %s stage disappeared during the run; run "
+                             "again."),
+                           catena_stage_get_kind (stage));
+              return FALSE;
             }
           if (!write_stage_output (run, stage, &ctx, cached, out_path, error))
             return FALSE;

@@ -41,7 +41,11 @@ struct _CatenaStageClass
                                  GeglNode    *parent,
                                  GeglNode    *input);
 
-  gpointer padding[8];
+  /* Optional: names the engine an automatic choice resolves to (e.g. which model is
+   * installed), so the cache key changes when that does. */
+  char       *(*engine_identity) (CatenaStage *self);
+
+  gpointer padding[7];
 };
 
 G_END_DECLS

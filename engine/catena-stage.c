@@ -912,6 +912,13 @@ catena_stage_compute_key (CatenaStage *self,
     }
 
   params = catena_stage_canonical_params (self);
+  if (klass->engine_identity != NULL)
+    {
+      g_autofree char *engine = klass->engine_identity (self);
+      g_autofree char *with_engine = g_strconcat (params, ";engine=", engine, NULL);
+      g_free (params);
+      params = g_steal_pointer (&with_engine);
+    }
 
 #define FEED(str)                                                                                  \
   G_STMT_START                                                                                     \

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* engine/nn: Catena's own inference engine for local models (CPU, NCHW float32).
+ * No GEGL, no GTK: GLib/GIO, OpenBLAS and protobuf-c only. See docs/nn.md. */
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define CATENA_NN_ERROR (catena_nn_error_quark ())
+typedef enum
+{
+  CATENA_NN_ERROR_INVALID,       /* malformed model or tensor file, inconsistent shapes */
+  CATENA_NN_ERROR_UNSUPPORTED,   /* operator, attribute, type or shape engine/nn cannot run */
+  CATENA_NN_ERROR_NOT_CONSTANT,  /* a shape-determining input is not known when loading */
+  CATENA_NN_ERROR_TOO_LARGE,     /* refused before allocating */
+  CATENA_NN_ERROR_INPUT,         /* a run's inputs do not match what the model expects */
+  CATENA_NN_ERROR_MODEL_MISSING, /* weights are not installed */
+  CATENA_NN_ERROR_IO,            /* the model file could not be read */
+} CatenaNnError;
+
+GQuark catena_nn_error_quark (void);
+
+/* Values follow ONNX's TensorProto.DataType. */
+typedef enum
+{
+  CATENA_NN_DTYPE_UNDEFINED = 0,
+  CATENA_NN_DTYPE_FLOAT = 1,
+  CATENA_NN_DTYPE_UINT8 = 2,
+  CATENA_NN_DTYPE_INT8 = 3,
+  CATENA_NN_DTYPE_UINT16 = 4,
+  CATENA_NN_DTYPE_INT16 = 5,
+  CATENA_NN_DTYPE_INT32 = 6,
+  CATENA_NN_DTYPE_INT64 = 7,
+  CATENA_NN_DTYPE_STRING = 8,
+  CATENA_NN_DTYPE_BOOL = 9,
+  CATENA_NN_DTYPE_FLOAT16 = 10,
+  CATENA_NN_DTYPE_DOUBLE = 11,
+  CATENA_NN_DTYPE_UINT32 = 12,
+  CATENA_NN_DTYPE_UINT64 = 13,
+  CATENA_NN_DTYPE_BFLOAT16 = 16,
+} CatenaNnDType;
+
+#define CATENA_NN_MAX_DIMS 8
+
+/* A dense row-major tensor (NCHW for images). Reference counted; data is owned unless the
+ * tensor was made with catena_nn_tensor_new_wrap(). */
+typedef struct _CatenaNnTensor CatenaNnTensor;
+struct _CatenaNnTensor
+{
+  CatenaNnDType dtype;
+  int ndim;
+  gint64 dims[CATENA_NN_MAX_DIMS];
+  gsize n_elements;
+  gsize nbytes;
+  gpointer data;
+  /*< private >*/
+  gint ref_count;
+  GDestroyNotify free_data;
+};
+
+gsize catena_nn_dtype_size (CatenaNnDType dtype);
+const char *catena_nn_dtype_name (CatenaNnDType dtype);
+
+CatenaNnTensor *catena_nn_tensor_new (CatenaNnDType dtype,
+                                      int ndim,
+                                      const gint64 *dims,
+                                      GError **error);
+CatenaNnTensor *catena_nn_tensor_new_wrap (CatenaNnDType dtype,
+                                           int ndim,
+                                           const gint64 *dims,
+                                           gpointer data,
+                                           GDestroyNotify free_data,
+                                           GError **error);
+/* Parses a serialized ONNX TensorProto (the test suites' input_N.pb / output_N.pb). */
+CatenaNnTensor *catena_nn_tensor_new_from_onnx (const guint8 *data, gsize len, GError **error);
+CatenaNnTensor *catena_nn_tensor_ref (CatenaNnTensor *tensor);
+void catena_nn_tensor_unref (CatenaNnTensor *tensor);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatenaNnTensor, catena_nn_tensor_unref)
+
+float catena_nn_half_to_float (guint16 h);
+guint16 catena_nn_float_to_half (float f);
+
+/* A loaded model, specialised for fixed input shapes and ready to run. */
+typedef struct _CatenaNnGraph CatenaNnGraph;
+
+typedef struct
+{
+  /* input name → CatenaNnTensor*: inputs bound to constants at load (they then disappear from
+   * the graph's inputs), e.g. to fold shape computations. May be NULL. */
+  GHashTable *constants;
+  /* NULL-terminated names of the outputs to compute; NULL computes all. Nodes that only feed
+   * other outputs are dropped at load. */
+  const char *const *outputs;
+} CatenaNnLoadOptions;
+
+CatenaNnGraph *catena_nn_graph_load_onnx (const guint8 *data,
+                                          gsize len,
+                                          const CatenaNnLoadOptions *options,
+                                          GError **error);
+CatenaNnGraph *catena_nn_graph_load_onnx_file (const char *path,
+                                               const CatenaNnLoadOptions *options,
+                                               GError **error);
+void catena_nn_graph_free (CatenaNnGraph *graph);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatenaNnGraph, catena_nn_graph_free)
+
+guint catena_nn_graph_get_n_inputs (CatenaNnGraph *graph);
+guint catena_nn_graph_get_n_outputs (CatenaNnGraph *graph);
+/* dims points into the graph; valid while it lives. */
+const char *catena_nn_graph_get_input (CatenaNnGraph *graph,
+                                       guint index,
+                                       CatenaNnDType *dtype,
+                                       int *ndim,
+                                       const gint64 **dims);
+const char *catena_nn_graph_get_output (CatenaNnGraph *graph,
+                                        guint index,
+                                        CatenaNnDType *dtype,
+                                        int *ndim,
+                                        const gint64 **dims);
+/* Multiply-adds × 2 of the Conv nodes, for benchmarks. */
+double catena_nn_graph_get_conv_flops (CatenaNnGraph *graph);
+/* A one-line-per-node summary (op counts after folding and fusion) for debugging. */
+char *catena_nn_graph_describe (CatenaNnGraph *graph);
+
+/* inputs: one tensor per graph input, in order. outputs: an array of n_outputs pointers that
+ * receive new references. Runs of one graph are serialised; different graphs may run at once. */
+gboolean catena_nn_graph_run (CatenaNnGraph *graph,
+                              CatenaNnTensor *const *inputs,
+                              CatenaNnTensor **outputs,
+                              GCancellable *cancellable,
+                              GError **error);
+
+/* NULL-terminated names of the ONNX operators engine/nn implements (default domain). */
+const char *const *catena_nn_supported_ops (void);
+
+/* Number of threads the kernels use (default: the number of CPUs, at most 64). */
+void catena_nn_set_n_threads (int n_threads);
+int catena_nn_get_n_threads (void);
+
+/* Models. name is a file name such as CATENA_NN_ISNET_MODEL. Looks in $CATENA_MODEL_DIR, then
+ * $XDG_CACHE_HOME/catena/models, then ~/.cache/catena/models. NULL when missing. */
+#define CATENA_NN_ISNET_MODEL "isnet-medium.onnx"
+char *catena_nn_find_model (const char *name);
+/* A sentence for the user: what is missing and which command installs it. */
+char *catena_nn_model_missing_message (const char *name);
+
+/* ISNet background removal (IS-Net from @imgly/background-removal-data, 1024×1024). */
+typedef struct _CatenaNnIsnet CatenaNnIsnet;
+
+CatenaNnIsnet *catena_nn_isnet_load (const char *model_path, GError **error);
+void catena_nn_isnet_free (CatenaNnIsnet *isnet);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatenaNnIsnet, catena_nn_isnet_free)
+/* rgba: 8-bit RGBA rows of `stride` bytes. alpha_out: width × height bytes (row stride =
+ * width), the predicted alpha at full resolution. */
+gboolean catena_nn_isnet_run (CatenaNnIsnet *isnet,
+                              const guint8 *rgba,
+                              int width,
+                              int height,
+                              int stride,
+                              guint8 *alpha_out,
+                              GCancellable *cancellable,
+                              GError **error);
+/* The network's raw 1024×1024 float output for the last run (owned by isnet), or NULL. */
+const float *catena_nn_isnet_get_raw_output (CatenaNnIsnet *isnet);
+CatenaNnGraph *catena_nn_isnet_get_graph (CatenaNnIsnet *isnet);
+
+/* The reference bilinear of @imgly/background-removal (source x = dst x · srcW/dstW, no
+ * half-pixel offset, floor/ceil neighbours clamped, rounded half up), on interleaved 8-bit
+ * pixels with `channels` channels. */
+void catena_nn_resize_bilinear_u8 (const guint8 *src,
+                                   int src_w,
+                                   int src_h,
+                                   int src_stride,
+                                   guint8 *dst,
+                                   int dst_w,
+                                   int dst_h,
+                                   int dst_stride,
+                                   int channels);
+
+G_END_DECLS

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* catena-nn-run: drives engine/nn from the command line, for benchmarks and checks.
+ *
+ *   catena-nn-run isnet [--model PATH] [--image FILE] [--runs N] [--threads N]
+ *                       [--dump-input F] [--dump-output F] [--alpha F.pgm] [--json]
+ *   catena-nn-run model PATH.onnx [--runs N] [--threads N]
+ *
+ * isnet: removes the background of --image (any format GdkPixbuf reads; without --image a
+ * synthetic picture), prints timings; --dump-input writes the 1×3×1024×1024 float32 tensor
+ * fed to the network, --dump-output the raw 1×1×1024×1024 float32 output (little-endian),
+ * --alpha the full-resolution alpha as a PGM. model: loads any ONNX file, feeds zeros. */
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catena-nn.h"
+
+#ifdef HAVE_GDK_PIXBUF
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#endif
+
+static char *opt_model, *opt_image, *opt_dump_in, *opt_dump_out, *opt_alpha;
+static int opt_runs = 1, opt_threads;
+static gboolean opt_json;
+
+static const GOptionEntry entries[] = {
+  { "model", 0, 0, G_OPTION_ARG_FILENAME, &opt_model, "ISNet model (default: installed)", "P" },
+  { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt_image, "Input picture", "FILE" },
+  { "runs", 0, 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs after one warm-up", "N" },
+  { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Kernel threads", "N" },
+  { "dump-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_dump_in, "Write the input tensor", "F" },
+  { "dump-output", 0, 0, G_OPTION_ARG_FILENAME, &opt_dump_out, "Write the raw output", "F" },
+  { "alpha", 0, 0, G_OPTION_ARG_FILENAME, &opt_alpha, "Write the alpha (PGM)", "F" },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print timings as JSON", NULL },
+  { NULL }
+};
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+report (const char *what, GArray *times, double flops)
+{
+  double median;
+
+  g_array_sort (times, cmp_double);
+  median = g_array_index (times, double, times->len / 2);
+  if (opt_json)
+    {
+      printf ("{\"what\": \"%s\", \"runs\": %u, \"median_ms\": %.1f, \"min_ms\": %.1f, "
+              "\"conv_gflop\": %.2f, \"threads\": %d}\n",
+              what, times->len, median, g_array_index (times, double, 0), flops * 1e-9,
+              catena_nn_get_n_threads ());
+      return;
+    }
+  printf ("%s: median %.1f ms, min %.1f ms over %u runs, %d threads", what, median,
+          g_array_index (times, double, 0), times->len, catena_nn_get_n_threads ());
+  if (flops > 0)
+    printf (", conv %.1f GFLOP → %.1f GFLOP/s", flops * 1e-9, flops * 1e-9 / (median * 1e-3));
+  printf ("\n");
+}
+
+static gboolean
+write_file (const char *path, const void *data, gsize len, GError **error)
+{
+  return g_file_set_contents (path, data, (gssize) len, error);
+}
+
+static guint8 *
+load_image (int *w, int *h, int *stride, GError **error)
+{
+  if (opt_image != NULL)
+    {
+#ifdef HAVE_GDK_PIXBUF
+      g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new_from_file (opt_image, error);
+      g_autoptr (GdkPixbuf) rgba = NULL;
+
+      if (pb == NULL)
+        return NULL;
+      rgba = gdk_pixbuf_get_has_alpha (pb) ? g_object_ref (pb) : gdk_pixbuf_add_alpha (pb, FALSE, 0, 0, 0);
+      *w = gdk_pixbuf_get_width (rgba);
+      *h = gdk_pixbuf_get_height (rgba);
+      *stride = gdk_pixbuf_get_rowstride (rgba);
+      return g_memdup2 (gdk_pixbuf_read_pixels (rgba), (gsize) *stride * (*h - 1) + *w * 4);
+#else
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "built without GdkPixbuf: cannot read %s", opt_image);
+      return NULL;
+#endif
+    }
+  /* synthetic: a warm disc on a cool gradient */
+  *w = 800, *h = 600, *stride = 800 * 4;
+  {
+    guint8 *px = g_malloc ((gsize) *stride * *h);
+
+    for (int y = 0; y < *h; y++)
+      for (int x = 0; x < *w; x++)
+        {
+          guint8 *p = px + (gsize) y * *stride + x * 4;
+          int dx = x - 400, dy = y - 300;
+          gboolean in = dx * dx + dy * dy < 180 * 180;
+
+          p[0] = in ? 220 : (guint8) (40 + y / 10);
+          p[1] = in ? 120 : (guint8) (80 + x / 20);
+          p[2] = in ? 40 : 180;
+          p[3] = 255;
+        }
+    return px;
+  }
+}
+
+static int
+run_isnet (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CatenaNnIsnet) isnet = NULL;
+  g_autofree char *path = opt_model ? g_strdup (opt_model)
+                                    : catena_nn_find_model (CATENA_NN_ISNET_MODEL);
+  g_autofree guint8 *rgba = NULL, *alpha = NULL;
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *desc = NULL;
+  gint64 t0;
+  int w, h, stride;
+
+  if (path == NULL)
+    {
+      g_autofree char *msg = catena_nn_model_missing_message (CATENA_NN_ISNET_MODEL);
+
+      fprintf (stderr, "%s\n", msg);
+      return 77;
+    }
+  t0 = g_get_monotonic_time ();
+  isnet = catena_nn_isnet_load (path, &error);
+  if (isnet == NULL)
+    {
+      fprintf (stderr, "catena-nn-run: %s\n", error->message);
+      return 1;
+    }
+  desc = catena_nn_graph_describe (catena_nn_isnet_get_graph (isnet));
+  if (!opt_json)
+    printf ("loaded %s in %.0f ms\n%s\n", path, (g_get_monotonic_time () - t0) / 1000.0, desc);
+  rgba = load_image (&w, &h, &stride, &error);
+  if (rgba == NULL)
+    {
+      fprintf (stderr, "catena-nn-run: %s\n", error->message);
+      return 1;
+    }
+  alpha = g_malloc ((gsize) w * h);
+  for (int r = 0; r <= opt_runs; r++)
+    {
+      t0 = g_get_monotonic_time ();
+      if (!catena_nn_isnet_run (isnet, rgba, w, h, stride, alpha, NULL, &error))
+        {
+          fprintf (stderr, "catena-nn-run: %s\n", error->message);
+          return 1;
+        }
+      if (r > 0) /* the first run is a warm-up (arena, page faults) */
+        {
+          double ms = (g_get_monotonic_time () - t0) / 1000.0;
+          g_array_append_val (times, ms);
+        }
+    }
+  report ("isnet", times, catena_nn_graph_get_conv_flops (catena_nn_isnet_get_graph (isnet)));
+  if (opt_dump_in != NULL)
+    {
+      /* the tensor catena_nn_isnet_run fed: rebuild it the same way */
+      g_autofree guint8 *small = g_malloc (1024 * 1024 * 4);
+      g_autofree float *in = g_malloc (sizeof (float) * 3 * 1024 * 1024);
+
+      catena_nn_resize_bilinear_u8 (rgba, w, h, stride, small, 1024, 1024, 1024 * 4, 4);
+      for (gsize i = 0; i < 1024 * 1024; i++)
+        for (int c = 0; c < 3; c++)
+          in[i + c * 1024 * 1024] = (small[i * 4 + c] - 128.f) / 256.f;
+      if (!write_file (opt_dump_in, in, sizeof (float) * 3 * 1024 * 1024, &error))
+        goto fail;
+    }
+  if (opt_dump_out != NULL
+      && !write_file (opt_dump_out, catena_nn_isnet_get_raw_output (isnet),
+                      sizeof (float) * 1024 * 1024, &error))
+    goto fail;
+  if (opt_alpha != NULL)
+    {
+      g_autofree char *head = g_strdup_printf ("P5\n%d %d\n255\n", w, h);
+      g_autoptr (GByteArray) pgm = g_byte_array_new ();
+
+      g_byte_array_append (pgm, (const guint8 *) head, strlen (head));
+      g_byte_array_append (pgm, alpha, (guint) ((gsize) w * h));
+      if (!write_file (opt_alpha, pgm->data, pgm->len, &error))
+        goto fail;
+    }
+  return 0;
+
+fail:
+  fprintf (stderr, "catena-nn-run: %s\n", error->message);
+  return 1;
+}
+
+static int
+run_model (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CatenaNnGraph) g = NULL;
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) catena_nn_tensor_unref);
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree CatenaNnTensor **outputs = NULL;
+  g_autofree char *desc = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g = catena_nn_graph_load_onnx_file (path, NULL, &error);
+  if (g == NULL)
+    {
+      fprintf (stderr, "catena-nn-run: %s\n", error->message);
+      return 1;
+    }
+  desc = catena_nn_graph_describe (g);
+  printf ("loaded %s in %.0f ms\n%s\n", path, (g_get_monotonic_time () - t0) / 1000.0, desc);
+  for (guint i = 0; i < catena_nn_graph_get_n_inputs (g); i++)
+    {
+      CatenaNnDType dt;
+      const gint64 *dims;
+      int ndim;
+
+      catena_nn_graph_get_input (g, i, &dt, &ndim, &dims);
+      g_ptr_array_add (inputs, catena_nn_tensor_new (dt, ndim, dims, &error));
+      if (g_ptr_array_index (inputs, i) == NULL)
+        {
+          fprintf (stderr, "catena-nn-run: %s\n", error->message);
+          return 1;
+        }
+    }
+  outputs = g_new0 (CatenaNnTensor *, catena_nn_graph_get_n_outputs (g) + 1);
+  for (int r = 0; r <= opt_runs; r++)
+    {
+      t0 = g_get_monotonic_time ();
+      if (!catena_nn_graph_run (g, (CatenaNnTensor *const *) inputs->pdata, outputs, NULL,
+                                &error))
+        {
+          fprintf (stderr, "catena-nn-run: %s\n", error->message);
+          return 1;
+        }
+      for (guint i = 0; i < catena_nn_graph_get_n_outputs (g); i++)
+        g_clear_pointer (&outputs[i], catena_nn_tensor_unref);
+      if (r > 0)
+        {
+          double ms = (g_get_monotonic_time () - t0) / 1000.0;
+          g_array_append_val (times, ms);
+        }
+    }
+  report ("model", times, catena_nn_graph_get_conv_flops (g));
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("isnet | model PATH.onnx");
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "catena-nn-run: %s\n", error->message);
+      return 2;
+    }
+  opt_runs = MAX (opt_runs, 1);
+  if (opt_threads > 0)
+    catena_nn_set_n_threads (opt_threads);
+  if (argc >= 2 && strcmp (argv[1], "isnet") == 0)
+    return run_isnet ();
+  if (argc >= 3 && strcmp (argv[1], "model") == 0)
+    return run_model (argv[2]);
+  fprintf (stderr, "usage: catena-nn-run isnet [options] | model PATH.onnx [options]\n");
+  return 2;
+}
