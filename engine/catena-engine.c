@@ -6,6 +6,7 @@
 #include "catena-engine.h"
 #include "catena-ops.h"
 #include "catena-stages-image.h"
+#include "catena-stages-remote.h"
 #include "catena-stages.h"
 
 void
@@ -26,10 +27,13 @@ catena_engine_init (void)
       catena_ops_register ();
 
       /* In the order of a packshot chain: the palette lists them like this. */
+      catena_stage_register_type (CATENA_TYPE_STAGE_GENERATE);
       catena_stage_register_type (CATENA_TYPE_STAGE_IMPORT);
       catena_stage_register_type (CATENA_TYPE_STAGE_REMOVE_BACKGROUND);
       catena_stage_register_type (CATENA_TYPE_STAGE_UPSCALE);
       catena_stage_register_type (CATENA_TYPE_STAGE_RECOLOR);
+      catena_stage_register_type (CATENA_TYPE_STAGE_EDIT);
+      catena_stage_register_type (CATENA_TYPE_STAGE_STYLE);
       catena_stage_register_type (CATENA_TYPE_STAGE_COMPOSITE);
       catena_stage_register_type (CATENA_TYPE_STAGE_EXPORT);
 

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 
 #include "catena-error.h"
+#include "catena-provider.h"
 #include "catena-runner.h"
 
 struct _CatenaRunner
@@ -582,6 +583,9 @@ process_asset (Run *run, guint asset_index, char **out_path, GError **error)
       /* Written as soon as it exists, so a killed run keeps every finished stage. */
       if (!catena_cache_store (cache, keys[i], output, &cache_error))
         g_warning ("%s", cache_error->message);
+      /* Remote stages leave their provenance (provider, model, seed, cost…) on this thread
+       * until the key they ran under is known. */
+      catena_provenance_commit_pending (cache, keys[i]);
 
       if (!write_stage_output (run, stage, &ctx, output, out_path, error))
         return FALSE;
@@ -714,6 +718,9 @@ catena_runner_run_async (CatenaRunner *self,
   run->partial = g_new0 (double, MAX (1, run->assets->len));
   run->task = g_object_ref (task);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
+
+  /* Generate keeps its candidates, and remote stages their provenance, in this cache. */
+  catena_providers_set_cache (self->cache);
 
   if (self->n_running++ == 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);

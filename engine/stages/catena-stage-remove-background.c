@@ -8,6 +8,7 @@
 #include "catena-image-io.h"
 #include "catena-nn.h"
 #include "catena-ops.h"
+#include "catena-provider.h"
 #include "catena-stage-private.h"
 #include "catena-stages-image.h"
 
@@ -146,6 +147,14 @@ catena_stage_remove_background_process (CatenaStage        *stage,
                                         GError            **error)
 {
   CatenaStageRemoveBackground *self = CATENA_STAGE_REMOVE_BACKGROUND (stage);
+
+  if (g_strcmp0 (catena_stage_get_provider (stage), "local") != 0)
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      return catena_provider_run_image_stage (catena_stage_get_provider (stage),
+                                              catena_stage_get_model (stage),
+                                              "remove-background", input, params, ctx, error);
+    }
 
   switch (self->method)
     {

@@ -7,6 +7,7 @@
 #include "catena-enums.h"
 #include "catena-error.h"
 #include "catena-image-io.h"
+#include "catena-provider.h"
 #include "catena-stage-private.h"
 #include "catena-stages.h"
 
@@ -60,6 +61,16 @@ catena_stage_upscale_process (CatenaStage *stage,
   GeglRectangle out = { 0, 0, (int) ceil (in->width * self->factor),
                         (int) ceil (in->height * self->factor) };
   GeglNode *src, *scale;
+
+  /* A remote provider (fal, ComfyUI) runs its own upscaling model. */
+  if (g_strcmp0 (catena_stage_get_provider (stage), "local") != 0)
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_double_member (params, "factor", self->factor);
+      return catena_provider_run_image_stage (catena_stage_get_provider (stage),
+                                              catena_stage_get_model (stage), "upscale", input,
+                                              params, ctx, error);
+    }
 
   if (out.width > CATENA_IMAGE_MAX_EDGE || out.height > CATENA_IMAGE_MAX_EDGE ||
       (gint64) out.width * out.height > CATENA_IMAGE_MAX_PIXELS)
