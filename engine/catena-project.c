@@ -17,6 +17,7 @@ struct _CatenaProject
   char *output_dir;
   CatenaChain *chain;
   GListStore *assets;
+  JsonObject *sections;
 };
 
 G_DEFINE_FINAL_TYPE (CatenaProject, catena_project, G_TYPE_OBJECT)
@@ -30,6 +31,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SECTION_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static gboolean
 set_str (char **dest, const char *value)
@@ -49,6 +57,7 @@ catena_project_finalize (GObject *object)
   g_clear_object (&self->file);
   g_clear_object (&self->chain);
   g_clear_object (&self->assets);
+  g_clear_pointer (&self->sections, json_object_unref);
   g_free (self->name);
   g_free (self->output_dir);
 
@@ -118,6 +127,10 @@ catena_project_class_init (CatenaProjectClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SECTION_CHANGED] =
+    g_signal_new ("section-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -126,6 +139,7 @@ catena_project_init (CatenaProject *self)
   self->chain = catena_chain_new ();
   self->assets = g_list_store_new (CATENA_TYPE_ASSET);
   self->output_dir = g_strdup ("out");
+  self->sections = json_object_new ();
 }
 
 CatenaProject *
@@ -260,6 +274,38 @@ catena_project_make_asset_id (CatenaProject *self, const char *hint)
 }
 
 JsonNode *
+catena_project_dup_section (CatenaProject *self, const char *name)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (CATENA_IS_PROJECT (self), NULL);
+  node = json_object_get_member (self->sections, name);
+  return node ? json_node_copy (node) : NULL;
+}
+
+void
+catena_project_set_section (CatenaProject *self, const char *name, JsonNode *node)
+{
+  g_return_if_fail (CATENA_IS_PROJECT (self));
+  g_return_if_fail (name != NULL);
+
+  if (node == NULL)
+    {
+      if (!json_object_has_member (self->sections, name))
+        return;
+      json_object_remove_member (self->sections, name);
+    }
+  else
+    {
+      JsonNode *old = json_object_get_member (self->sections, name);
+      if (old != NULL && json_node_equal (old, node))
+        return;
+      json_object_set_member (self->sections, name, json_node_copy (node));
+    }
+  g_signal_emit (self, signals[SECTION_CHANGED], 0, name);
+}
+
+JsonNode *
 catena_project_to_json (CatenaProject *self)
 {
   JsonNode *root = json_node_new (JSON_NODE_OBJECT);
@@ -281,6 +327,8 @@ catena_project_to_json (CatenaProject *self)
       json_array_add_element (assets, catena_asset_to_json (asset));
     }
   json_object_set_array_member (obj, "assets", assets);
+  if (json_object_get_size (self->sections) > 0)
+    json_object_set_object_member (obj, "sections", json_object_ref (self->sections));
   json_node_take_object (root, obj);
   return root;
 }
@@ -361,6 +409,19 @@ catena_project_new_from_json (JsonNode *node, GError **error)
             }
           g_list_store_append (project->assets, asset);
         }
+    }
+
+  member = json_object_get_member (obj, "sections");
+  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
+    {
+      if (!JSON_NODE_HOLDS_OBJECT (member))
+        {
+          g_set_error (error, CATENA_PROJECT_ERROR, CATENA_PROJECT_ERROR_INVALID,
+                       _("The project’s “sections” must be a JSON object."));
+          return NULL;
+        }
+      json_object_unref (project->sections);
+      project->sections = json_node_dup_object (member);
     }
 
   return g_steal_pointer (&project);

@@ -41,6 +41,16 @@ void           catena_project_remove_asset    (CatenaProject  *self,
 char          *catena_project_make_asset_id   (CatenaProject  *self,
                                                const char     *hint);
 
+/* Named sections for features that keep their own data in the project (routing rules,
+ * review states, brand kit…). Stored under "sections" and preserved on load/save even when
+ * this build does not know them. dup returns a copy or NULL; set copies (NULL removes) and
+ * emits "section-changed" (const char *name). */
+JsonNode      *catena_project_dup_section     (CatenaProject  *self,
+                                               const char     *name);
+void           catena_project_set_section     (CatenaProject  *self,
+                                               const char     *name,
+                                               JsonNode       *node);
+
 JsonNode      *catena_project_to_json         (CatenaProject  *self);
 CatenaProject *catena_project_new_from_json   (JsonNode       *node,
                                                GError        **error);

@@ -242,6 +242,49 @@ test_chain_file (void)
 }
 
 static void
+on_section_changed (CatenaProject *project, const char *name, guint *count)
+{
+  (*count)++;
+}
+
+static void
+test_sections (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *path = g_build_filename (dir, "s.catena", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (CatenaProject) project = make_project ();
+  g_autoptr (CatenaProject) loaded = NULL;
+  g_autoptr (JsonNode) node = json_from_string ("{\"budget\": 12.5, \"rules\": [1, 2]}", NULL);
+  g_autoptr (JsonNode) back = NULL;
+  GError *error = NULL;
+  guint changes = 0;
+
+  g_signal_connect (project, "section-changed", G_CALLBACK (on_section_changed), &changes);
+  g_assert_null (catena_project_dup_section (project, "routing"));
+  catena_project_set_section (project, "routing", node);
+  catena_project_set_section (project, "routing", node); /* equal: no signal */
+  g_assert_cmpuint (changes, ==, 1);
+
+  g_assert_true (catena_project_save (project, file, &error));
+  loaded = catena_project_load (file, &error);
+  g_assert_no_error (error);
+  back = catena_project_dup_section (loaded, "routing");
+  g_assert_true (json_node_equal (back, node));
+
+  catena_project_set_section (project, "routing", NULL);
+  g_assert_cmpuint (changes, ==, 2);
+  g_assert_null (catena_project_dup_section (project, "routing"));
+
+  g_assert_true (g_file_set_contents (path, "{\"format\":\"catena-project\",\"version\":1,"
+                                      "\"chain\":[],\"sections\":[]}", -1, NULL));
+  g_assert_null (catena_project_load (file, &error));
+  g_assert_error (error, CATENA_PROJECT_ERROR, CATENA_PROJECT_ERROR_INVALID);
+  g_clear_error (&error);
+  test_rm_rf (dir);
+}
+
+static void
 test_asset_ids (void)
 {
   g_autoptr (CatenaProject) project = make_project ();
@@ -264,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_func ("/project/atomic-save", test_atomic_save);
   g_test_add_func ("/project/chain-file", test_chain_file);
   g_test_add_func ("/project/asset-ids", test_asset_ids);
+  g_test_add_func ("/project/sections", test_sections);
 
   return g_test_run ();
 }
