@@ -851,8 +851,15 @@ relay_progress (double fraction, const char *message, gpointer user_data)
   ev->data = d->progress_data;
   ev->fraction = fraction;
   ev->message = g_strdup (message);
-  g_main_context_invoke_full (d->context, G_PRIORITY_LOW, deliver_progress, ev,
-                              progress_event_free);
+  /* Always through a source: g_main_context_invoke() would run the callback right here on the
+   * worker whenever the caller's context happens to be free to acquire. */
+  {
+    g_autoptr (GSource) source = g_idle_source_new ();
+    g_source_set_priority (source, G_PRIORITY_LOW);
+    g_source_set_callback (source, deliver_progress, ev, progress_event_free);
+    g_source_set_static_name (source, "[catena] provider progress");
+    g_source_attach (source, d->context);
+  }
 }
 
 static void

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <gegl.h>
+
+#include "catena-resources.h"
+#include "catena-ui.h"
+
+void
+catena_ui_register_resources (void)
+{
+  static gsize registered;
+
+  if (g_once_init_enter (&registered))
+    {
+      /* Referencing the resource keeps its object in the static library at link time. */
+      g_resources_register (catena_ui_get_resource ());
+      g_once_init_leave (&registered, 1);
+    }
+}
+
+void
+catena_ui_init (void)
+{
+  static gsize initialized;
+
+  if (g_once_init_enter (&initialized))
+    {
+      catena_engine_init ();
+      catena_ui_register_resources ();
+      adw_init ();
+      g_once_init_leave (&initialized, 1);
+    }
+}
+
+void
+catena_ui_load_style (void)
+{
+  GtkCssProvider *provider = gtk_css_provider_new ();
+
+  gtk_css_provider_load_from_resource (provider, CATENA_RESOURCE_PATH "/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_unref (provider);
+}
+
+GFile *
+catena_ui_dup_demo_project (void)
+{
+  const char *dirs[] = { CATENA_SOURCE_DATADIR, CATENA_DATADIR };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path = g_build_filename (dirs[i], "demo", "demo.catena", NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_file_new_for_path (path);
+    }
+  return NULL;
+}
