@@ -213,7 +213,7 @@ test_upscale_reference (void)
 
   for (guint s = 0; s < G_N_ELEMENTS (samplers); s++)
     {
-      g_autofree char *settings = g_strdup_printf ("factor=2,sampler=%s", samplers[s]);
+      g_autofree char *settings = g_strdup_printf ("factor=2,method=classic,sampler=%s", samplers[s]);
       g_autoptr (GeglBuffer) out = NULL;
       g_autofree float *px = NULL;
       GError *error = NULL;

@@ -49,8 +49,15 @@ catena_nn_find_model (const char *name)
   char *path;
 
   g_return_val_if_fail (name != NULL, NULL);
-  if (strchr (name, '/') != NULL || strcmp (name, "..") == 0)
+  if (name[0] == '\0' || g_path_is_absolute (name) || strchr (name, '\\') != NULL)
     return NULL;
+  {
+    g_auto (GStrv) parts = g_strsplit (name, "/", -1);
+
+    for (int i = 0; parts[i] != NULL; i++)
+      if (parts[i][0] == '\0' || strcmp (parts[i], "..") == 0 || strcmp (parts[i], ".") == 0)
+        return NULL;
+  }
   if ((path = model_in (g_getenv ("CATENA_MODEL_DIR"), name)) != NULL)
     return path;
   xdg = g_build_filename (g_get_user_cache_dir (), "catena", "models", NULL);
@@ -70,6 +77,13 @@ catena_nn_model_missing_message (const char *name)
       "“build-aux/fetch-models.sh” from Catena's source tree: it downloads "
       "@imgly/background-removal-data 1.4.5 with npm into ~/.cache/catena/models and checks "
       "it. Or set CATENA_MODEL_DIR to a folder that contains %s.",
+      name, name);
+  if (g_str_has_prefix (name, "esrgan-"))
+    return g_strdup_printf (
+      "The upscaling model %s is not installed. Install it with “build-aux/fetch-models.sh” "
+      "from Catena's source tree: it downloads @upscalerjs/esrgan-slim and esrgan-medium 1.0.0 "
+      "(MIT, about 16 MB) with npm into ~/.cache/catena/models and checks them. Or set "
+      "CATENA_MODEL_DIR to a folder that contains %s.",
       name, name);
   return g_strdup_printf ("The model file %s is not installed. Run “build-aux/fetch-models.sh” "
                           "from Catena's source tree, or set CATENA_MODEL_DIR to a folder that "

@@ -2,7 +2,29 @@
 #pragma once
 
 /* engine/nn: Catena's own inference engine for local models (CPU, NCHW float32).
- * No GEGL, no GTK: GLib/GIO, OpenBLAS and protobuf-c only. See docs/nn.md. */
+ * No GEGL, no GTK: GLib/GIO, json-glib, OpenBLAS and protobuf-c only. See docs/nn.md.
+ *
+ * Calling it from a stage (a worker thread; nothing here touches a main context):
+ *
+ *   Background removal: catena_nn_isnet_load (catena_nn_find_model (CATENA_NN_ISNET_MODEL))
+ *   once, then catena_nn_isnet_run () on 8-bit RGBA.
+ *
+ *   Upscaling (ESRGAN/RDN models of @upscalerjs, TF.js layers format):
+ *     g_autofree char *path = catena_nn_find_upscaler (CATENA_NN_ESRGAN_MEDIUM, 4);
+ *     if (path == NULL) → CATENA_NN_ERROR_MODEL_MISSING with
+ *       catena_nn_model_missing_message (catena_nn_upscaler_model_name (family, scale))
+ *     CatenaNnUpscaler *up = catena_nn_upscaler_load (path, &error);   // ~10 ms, keep it
+ *     catena_nn_upscaler_process (up, src_w, src_h, 0, -1, read_rect, write_rect, progress,
+ *                                 data, cancellable, &error);
+ *   read_rect (x, y, w, h, rgba, stride) is asked for input rectangles (always inside the
+ *   picture) and fills non-premultiplied R'G'B'A float (sRGB-encoded, 0…1 — babl
+ *   "R'G'B'A float": the networks were trained on 8-bit sRGB); write_rect gets output
+ *   rectangles (output coordinates = input · scale), each output pixel exactly once, in bands
+ *   from top to bottom. Memory is bounded by the tile size, not the picture: an 8K output
+ *   never exists in memory at once. A GeglBuffer caller maps them to gegl_buffer_get/set.
+ *   catena_nn_upscaler_run () does the same on whole in-memory buffers. An upscaler serves one
+ *   call at a time (calls from several threads are serialised); use one per worker to run in
+ *   parallel (each holds its own working memory). Cancellation → G_IO_ERROR_CANCELLED. */
 
 #include <gio/gio.h>
 
@@ -138,12 +160,111 @@ const char *const *catena_nn_supported_ops (void);
 void catena_nn_set_n_threads (int n_threads);
 int catena_nn_get_n_threads (void);
 
-/* Models. name is a file name such as CATENA_NN_ISNET_MODEL. Looks in $CATENA_MODEL_DIR, then
+/* Models. name is a file name such as CATENA_NN_ISNET_MODEL, or a relative path inside the
+ * models folder (no “..”) such as "esrgan-slim-x2/model.json". Looks in $CATENA_MODEL_DIR, then
  * $XDG_CACHE_HOME/catena/models, then ~/.cache/catena/models. NULL when missing. */
 #define CATENA_NN_ISNET_MODEL "isnet-medium.onnx"
 char *catena_nn_find_model (const char *name);
 /* A sentence for the user: what is missing and which command installs it. */
 char *catena_nn_model_missing_message (const char *name);
+
+/* ---- TF.js layers models (model.json + *.bin shards of float32) ---- */
+
+typedef struct _CatenaNnTfjsModel CatenaNnTfjsModel;
+
+/* path: a model.json or the folder holding it; shards are read from the same folder. */
+CatenaNnTfjsModel *catena_nn_tfjs_model_load (const char *path, GError **error);
+/* json: model.json's text; weights: every shard of the manifest concatenated in order. */
+CatenaNnTfjsModel *catena_nn_tfjs_model_load_data (const char *json,
+                                                   gsize json_len,
+                                                   const guint8 *weights,
+                                                   gsize weights_len,
+                                                   GError **error);
+void catena_nn_tfjs_model_free (CatenaNnTfjsModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatenaNnTfjsModel, catena_nn_tfjs_model_free)
+/* A graph for a 1×C×height×width input (NCHW; the model's symbolic sizes fixed here). */
+CatenaNnGraph *catena_nn_tfjs_model_build (CatenaNnTfjsModel *model,
+                                           int height,
+                                           int width,
+                                           GError **error);
+/* Input pixels that influence one output pixel, each side (from the conv kernels). */
+int catena_nn_tfjs_model_get_radius (CatenaNnTfjsModel *model);
+int catena_nn_tfjs_model_get_channels (CatenaNnTfjsModel *model);
+
+/* ---- Upscaling (see the top of this file) ---- */
+
+#define CATENA_NN_ESRGAN_SLIM "esrgan-slim"
+#define CATENA_NN_ESRGAN_MEDIUM "esrgan-medium"
+
+typedef struct _CatenaNnUpscaler CatenaNnUpscaler;
+
+typedef gboolean (*CatenaNnReadRectFunc) (int x,
+                                          int y,
+                                          int width,
+                                          int height,
+                                          float *rgba,
+                                          int stride_floats,
+                                          gpointer user_data,
+                                          GError **error);
+typedef gboolean (*CatenaNnWriteRectFunc) (int x,
+                                           int y,
+                                           int width,
+                                           int height,
+                                           const float *rgba,
+                                           int stride_floats,
+                                           gpointer user_data,
+                                           GError **error);
+typedef void (*CatenaNnProgressFunc) (double fraction, gpointer user_data);
+
+/* family: CATENA_NN_ESRGAN_SLIM or _MEDIUM; scale 2, 3, 4 or 8. The model's file name under
+ * the models folder ("esrgan-medium-x4/model.json"), or NULL for an unknown model. */
+char *catena_nn_upscaler_model_name (const char *family, int scale);
+/* Its installed path (catena_nn_find_model), or NULL. */
+char *catena_nn_find_upscaler (const char *family, int scale);
+
+CatenaNnUpscaler *catena_nn_upscaler_load (const char *model_dir_or_json, GError **error);
+void catena_nn_upscaler_free (CatenaNnUpscaler *upscaler);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatenaNnUpscaler, catena_nn_upscaler_free)
+int catena_nn_upscaler_get_scale (CatenaNnUpscaler *upscaler);
+/* The overlap (input pixels per side) at which tiles equal the untiled result. */
+int catena_nn_upscaler_get_receptive_radius (CatenaNnUpscaler *upscaler);
+/* tile: side of the window the network sees, in input pixels (0: 192; memory grows with its
+ * square: arena 198 MiB at 192 for esrgan-medium, 54 MiB for slim); overlap: context pixels
+ * per side (−1: the receptive radius, seamless). Writes happen before the function returns;
+ * progress (may be NULL) gets the fraction done after each tile. All three callbacks get
+ * user_data. */
+gboolean catena_nn_upscaler_process (CatenaNnUpscaler *upscaler,
+                                     int width,
+                                     int height,
+                                     int tile,
+                                     int overlap,
+                                     CatenaNnReadRectFunc read_rect,
+                                     CatenaNnWriteRectFunc write_rect,
+                                     CatenaNnProgressFunc progress,
+                                     gpointer user_data,
+                                     GCancellable *cancellable,
+                                     GError **error);
+/* Whole buffers: rgba_in width × height, rgba_out (width·scale) × (height·scale), rows of
+ * *_stride_floats floats. */
+gboolean catena_nn_upscaler_run (CatenaNnUpscaler *upscaler,
+                                 const float *rgba_in,
+                                 int width,
+                                 int height,
+                                 int in_stride_floats,
+                                 float *rgba_out,
+                                 int out_stride_floats,
+                                 int tile,
+                                 int overlap,
+                                 GCancellable *cancellable,
+                                 CatenaNnProgressFunc progress,
+                                 gpointer progress_data,
+                                 GError **error);
+/* The graph for one window size (benchmarks, tests); owned by the upscaler, valid until the
+ * next call with another size. Not thread-safe against a running process (). */
+CatenaNnGraph *catena_nn_upscaler_get_graph (CatenaNnUpscaler *upscaler,
+                                             int width,
+                                             int height,
+                                             GError **error);
 
 /* ISNet background removal (IS-Net from @imgly/background-removal-data, 1024×1024). */
 typedef struct _CatenaNnIsnet CatenaNnIsnet;

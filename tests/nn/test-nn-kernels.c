@@ -95,6 +95,8 @@ run_conv_case (const ConvCase *cc, GRand *r)
   g_assert_cmpint (out[0]->n_elements, ==, (gsize) cc->n * cc->m * oh * ow);
   for (gsize i = 0; i < out[0]->n_elements; i++)
     max_err = MAX (max_err, fabs (((float *) out[0]->data)[i] - ref[i]));
+  g_test_message ("conv c%d %dx%d m%d k%dx%d s%d d%d g%d: max error %.3g", cc->c, cc->h, cc->w,
+                  cc->m, cc->kh, cc->kw, cc->sh, cc->dh, cc->group, max_err);
   g_assert_cmpfloat (max_err, <, 1e-3);
   catena_nn_tensor_unref (out[0]);
   tb_free (tb);
@@ -115,6 +117,10 @@ test_conv_random (void)
     { 1, 64, 40, 40, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, TRUE, TRUE },   /* several tiles */
     { 1, 128, 6, 6, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, TRUE, TRUE },   /* split over M */
     { 1, 4, 5, 5, 3, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, TRUE, FALSE },      /* 1×1 output */
+    /* Winograd F(4×4, 3×3): partial edge tiles, asymmetric pads, batch 2, no bias */
+    { 2, 16, 19, 23, 24, 3, 3, 1, 1, 1, 1, 0, 2, 1, 0, 1, TRUE, FALSE },
+    { 1, 32, 17, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, FALSE, TRUE },
+    { 1, 64, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, TRUE, TRUE },   /* ESRGAN's body */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (fixed); i++)
