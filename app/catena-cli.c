@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "catena-cli-batch.h"
+#include "catena-cli-review.h"
 #include "catena-engine.h"
 
 /* catena-cli: every engine feature without a display. Progress goes to stderr, results and
@@ -32,6 +34,17 @@ usage (FILE *out)
              "[--set …]\n"
              "  catena-cli stages            list stage kinds and their parameters\n"
              "  catena-cli keys PROJECT.catena [--asset ID]   print each stage's cache key\n"
+             "  catena-cli plan  (PROJECT.catena | --chain CHAIN.json) [--input DIR | --csv FILE]\n"
+             "             [--class C] [--shard I/N] [--routing FILE] [--pricing FILE] [--json]\n"
+             "  catena-cli batch (PROJECT.catena | --chain CHAIN.json) [--input DIR | --csv FILE]\n"
+             "             --out DIR [--budget USD] [--campaign NAME] [--ledger FILE] [--shard I/N]\n"
+             "             [--concurrency PROVIDER=N]…\n"
+             "  catena-cli ledger LEDGER.jsonl|PROJECT.catena… [--by call|campaign|asset|stage]\n"
+             "             [--campaign NAME] [-o FILE]\n"
+             "  catena-cli review PROJECT.catena --asset ID --set-state STATE [--comment TEXT]\n"
+             "             [--stage ID [--region X,Y,W,H]] [--user NAME] | --list [--log]\n"
+             "  catena-cli export PROJECT.catena [--asset ID]… --out DIR [--override REASON]\n"
+             "  catena-cli contact-sheet PROJECT.catena [--asset ID]… --out SHEET.pdf\n"
              "  catena-cli --version\n"));
 }
 
@@ -358,6 +371,19 @@ main (int argc, char **argv)
     return cmd_run (argc - 1, argv + 1, FALSE);
   if (g_str_equal (argv[1], "keys"))
     return cmd_run (argc - 1, argv + 1, TRUE);
+
+  if (g_str_equal (argv[1], "plan"))
+    return catena_cli_plan (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "batch"))
+    return catena_cli_batch (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "ledger"))
+    return catena_cli_ledger (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "export"))
+    return catena_cli_export (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "review"))
+    return catena_cli_review (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "contact-sheet"))
+    return catena_cli_contact_sheet (argc - 1, argv + 1);
 
   g_printerr (_("catena-cli: unknown command “%s”.\n"), argv[1]);
   usage (stderr);

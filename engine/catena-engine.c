@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "catena-engine.h"
+#include "catena-brand-kit.h"
 #include "catena-ops.h"
 #include "catena-stages-image.h"
 #include "catena-stages-remote.h"
@@ -25,6 +26,7 @@ catena_engine_init (void)
       g_object_set (gegl_config (), "mipmap-rendering", TRUE, NULL);
 
       catena_ops_register ();
+      catena_lut3d_op_register ();
 
       /* In the order of a packshot chain: the palette lists them like this. */
       catena_stage_register_type (CATENA_TYPE_STAGE_GENERATE);
@@ -32,6 +34,7 @@ catena_engine_init (void)
       catena_stage_register_type (CATENA_TYPE_STAGE_REMOVE_BACKGROUND);
       catena_stage_register_type (CATENA_TYPE_STAGE_UPSCALE);
       catena_stage_register_type (CATENA_TYPE_STAGE_RECOLOR);
+      catena_stage_register_type (CATENA_TYPE_STAGE_BRAND_LUT);
       catena_stage_register_type (CATENA_TYPE_STAGE_EDIT);
       catena_stage_register_type (CATENA_TYPE_STAGE_STYLE);
       catena_stage_register_type (CATENA_TYPE_STAGE_COMPOSITE);
