@@ -9,6 +9,8 @@
 struct _CatenaApplication
 {
   AdwApplication parent_instance;
+
+  GSettings *settings; /* NULL without the schema */
 };
 
 G_DEFINE_FINAL_TYPE (CatenaApplication, catena_application, ADW_TYPE_APPLICATION)
@@ -20,6 +22,7 @@ static const struct
   const char *accels[3];
 } accels[] = {
   { "app.quit", { "<Ctrl>q", NULL } },
+  { "app.preferences", { "<Ctrl>comma", NULL } },
   { "win.open", { "<Ctrl>o", NULL } },
   { "win.save", { "<Ctrl>s", NULL } },
   { "win.save-as", { "<Ctrl><Shift>s", NULL } },
@@ -98,9 +101,14 @@ catena_application_open (GApplication *app, GFile **files, int n_files, const ch
 static void
 catena_application_startup (GApplication *app)
 {
+  CatenaApplication *self = CATENA_APPLICATION (app);
+
   G_APPLICATION_CLASS (catena_application_parent_class)->startup (app);
 
   catena_ui_init ();
+  self->settings = catena_ui_dup_settings ();
+  if (self->settings)
+    catena_ui_watch_settings (self->settings);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
                                            accels[i].accels);
@@ -134,16 +142,40 @@ action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
                          NULL);
 }
 
+static void
+action_preferences (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  CatenaApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWidget *window = catena_preferences_window_new (parent, self->settings);
+
+  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", action_quit },
+  { "preferences", action_preferences },
   { "about", action_about },
 };
 
 static void
+catena_application_dispose (GObject *object)
+{
+  CatenaApplication *self = CATENA_APPLICATION (object);
+
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (catena_application_parent_class)->dispose (object);
+}
+
+static void
 catena_application_class_init (CatenaApplicationClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->dispose = catena_application_dispose;
   app_class->activate = catena_application_activate;
   app_class->open = catena_application_open;
   app_class->startup = catena_application_startup;

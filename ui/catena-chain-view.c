@@ -180,6 +180,15 @@ on_card_drag_prepare (GtkDragSource *source, double x, double y, CatenaChainView
   return gdk_content_provider_new_typed (G_TYPE_STRING, value);
 }
 
+/* Keyboard users select a card by moving the focus to it. */
+static void
+on_card_focus_enter (GtkEventControllerFocus *focus, CatenaChainView *self)
+{
+  GtkWidget *card = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (focus));
+
+  catena_chain_view_set_selected (self, card_position (self, card));
+}
+
 static GtkWidget *
 make_card (CatenaChainView *self, CatenaStage *stage)
 {
@@ -196,6 +205,11 @@ make_card (CatenaChainView *self, CatenaStage *stage)
   gtk_widget_add_controller (card, GTK_EVENT_CONTROLLER (drag));
 
   g_signal_connect (card, "remove", G_CALLBACK (on_card_remove), self);
+  {
+    GtkEventController *focus = gtk_event_controller_focus_new ();
+    g_signal_connect (focus, "enter", G_CALLBACK (on_card_focus_enter), self);
+    gtk_widget_add_controller (card, focus);
+  }
   return card;
 }
 
@@ -206,6 +220,10 @@ on_items_changed (CatenaChainView *self, guint position, guint removed, guint ad
   GtkWidget *after = NULL;
   CatenaStage *old_selected = self->selected;
   guint old_position = catena_chain_view_get_selected (self);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+  /* A keyboard move or removal rebuilds cards: the focus follows the selection. */
+  gboolean had_focus = focus && gtk_widget_is_ancestor (focus, self->box);
 
   gtk_widget_set_visible (self->marker, FALSE);
   for (guint i = 0; i < removed; i++)
@@ -241,6 +259,13 @@ on_items_changed (CatenaChainView *self, guint position, guint removed, guint ad
     {
       sync_selection (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
+    }
+  if (had_focus)
+    {
+      CatenaStageCard *card = catena_chain_view_get_card (self, catena_chain_view_get_selected (
+                                                                  self));
+      if (card)
+        gtk_widget_grab_focus (GTK_WIDGET (card));
     }
 }
 
@@ -408,6 +433,26 @@ catena_chain_view_dispose (GObject *object)
   G_OBJECT_CLASS (catena_chain_view_parent_class)->dispose (object);
 }
 
+/* One Tab stop for the whole strip, as for a list: Tab enters at the selected card and leaves
+ * the strip again; arrows walk the cards (and focusing one selects it). */
+static gboolean
+catena_chain_view_focus (GtkWidget *widget, GtkDirectionType direction)
+{
+  CatenaChainView *self = CATENA_CHAIN_VIEW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+  CatenaStageCard *card;
+
+  if (direction != GTK_DIR_TAB_FORWARD && direction != GTK_DIR_TAB_BACKWARD)
+    return GTK_WIDGET_CLASS (catena_chain_view_parent_class)->focus (widget, direction);
+  if (focus && gtk_widget_is_ancestor (focus, widget))
+    return FALSE;
+  card = catena_chain_view_get_card (self, catena_chain_view_get_selected (self));
+  if (card == NULL)
+    card = catena_chain_view_get_card (self, 0);
+  return card && gtk_widget_grab_focus (GTK_WIDGET (card));
+}
+
 static void
 catena_chain_view_class_init (CatenaChainViewClass *klass)
 {
@@ -418,6 +463,7 @@ catena_chain_view_class_init (CatenaChainViewClass *klass)
   object_class->dispose = catena_chain_view_dispose;
   object_class->get_property = catena_chain_view_get_property;
   object_class->set_property = catena_chain_view_set_property;
+  widget_class->focus = catena_chain_view_focus;
 
   properties[PROP_SELECTED] =
     g_param_spec_uint ("selected", NULL, NULL, 0, G_MAXUINT, G_MAXUINT,
@@ -440,6 +486,10 @@ catena_chain_view_class_init (CatenaChainViewClass *klass)
                                        "win.move-stage-left", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_ALT_MASK,
                                        "win.move-stage-right", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_CONTROL_MASK,
+                                       "win.move-stage-left", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_CONTROL_MASK,
+                                       "win.move-stage-right", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "chainview");
@@ -457,6 +507,8 @@ catena_chain_view_init (CatenaChainView *self)
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_AUTOMATIC,
                                   GTK_POLICY_NEVER);
   gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->scroller), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Chain"), -1);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), overlay);
 
   self->box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
@@ -483,6 +535,8 @@ catena_chain_view_init (CatenaChainView *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 
   gtk_widget_set_focusable (GTK_WIDGET (self), FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Chain"), -1);
 }
 
 GtkWidget *

@@ -13,6 +13,7 @@ typedef enum
   COMMAND_REMOVE,
   COMMAND_MOVE,
   COMMAND_PARAM,
+  COMMAND_ROUTING, /* provider and model together: a new provider resets the model */
 } CommandType;
 
 typedef struct
@@ -25,6 +26,8 @@ typedef struct
   char *name;
   char *old_value;
   char *new_value;
+  char *old_model; /* COMMAND_ROUTING: old_value/new_value hold the providers */
+  char *new_model;
 } Command;
 
 struct _CatenaHistory
@@ -62,6 +65,8 @@ command_free (Command *cmd)
   g_free (cmd->name);
   g_free (cmd->old_value);
   g_free (cmd->new_value);
+  g_free (cmd->old_model);
+  g_free (cmd->new_model);
   g_free (cmd);
 }
 
@@ -205,6 +210,12 @@ apply (CatenaHistory *self, Command *cmd, gboolean forward)
           g_warning ("Could not restore %s: %s", cmd->name, error->message);
       }
       break;
+    case COMMAND_ROUTING:
+      g_object_freeze_notify (G_OBJECT (cmd->stage));
+      catena_stage_set_provider (cmd->stage, forward ? cmd->new_value : cmd->old_value);
+      catena_stage_set_model (cmd->stage, forward ? cmd->new_model : cmd->old_model);
+      g_object_thaw_notify (G_OBJECT (cmd->stage));
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -333,6 +344,36 @@ catena_history_set_param (CatenaHistory *self,
       self->group_open = TRUE;
       self->group_time = g_get_monotonic_time ();
     }
+  return TRUE;
+}
+
+gboolean
+catena_history_set_routing (CatenaHistory *self,
+                            CatenaStage *stage,
+                            const char *provider,
+                            const char *model)
+{
+  Command *cmd;
+
+  g_return_val_if_fail (CATENA_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (CATENA_IS_STAGE (stage), FALSE);
+  g_return_val_if_fail (provider != NULL, FALSE);
+
+  if (model == NULL)
+    model = "";
+  if (g_strcmp0 (catena_stage_get_provider (stage), provider) == 0 &&
+      g_strcmp0 (catena_stage_get_model (stage), model) == 0)
+    return FALSE;
+
+  self->group_open = FALSE;
+  cmd = g_new0 (Command, 1);
+  cmd->type = COMMAND_ROUTING;
+  cmd->stage = g_object_ref (stage);
+  cmd->old_value = g_strdup (catena_stage_get_provider (stage));
+  cmd->old_model = g_strdup (catena_stage_get_model (stage));
+  cmd->new_value = g_strdup (provider);
+  cmd->new_model = g_strdup (model);
+  push (self, cmd);
   return TRUE;
 }
 

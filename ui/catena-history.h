@@ -25,6 +25,11 @@ gboolean       catena_history_set_param    (CatenaHistory *self,
                                             CatenaStage   *stage,
                                             const char    *name,
                                             const GValue  *value);
+/* Where a stage runs, as one step (model "" or NULL: the provider's default). */
+gboolean       catena_history_set_routing  (CatenaHistory *self,
+                                            CatenaStage   *stage,
+                                            const char    *provider,
+                                            const char    *model);
 void           catena_history_close_group  (CatenaHistory *self);
 gboolean       catena_history_undo         (CatenaHistory *self);
 gboolean       catena_history_redo         (CatenaHistory *self);

@@ -5,7 +5,9 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "catena-candidate-grid.h"
 #include "catena-inspector.h"
+#include "catena-routing-group.h"
 
 struct _CatenaInspector
 {
@@ -21,13 +23,51 @@ struct _CatenaInspector
   GtkWidget *title;
   GtkWidget *description;
   GtkWidget *routing;
-  GtkWidget *provider_row;
-  GtkWidget *model_row;
+  GtkWidget *candidates;
+  GtkWidget *candidate_grid;
+  GtkWidget *sweep;
+  GtkWidget *sweep_row;
+  GtkWidget *sweep_button;
   GtkWidget *params;
   GtkWidget *empty;
+
+  /* a slider edit ends on pointer release, or a pause after keyboard changes */
+  gboolean pointer_down;
+  GParamSpec *pending_finish;
+  guint finish_source;
 };
 
 G_DEFINE_FINAL_TYPE (CatenaInspector, catena_inspector, GTK_TYPE_WIDGET)
+
+enum {
+  EDIT_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Keyboard changes of a slider count as one edit after this pause. */
+#define KEYBOARD_FINISH_MS 600
+
+static void
+emit_finished (CatenaInspector *self)
+{
+  GParamSpec *pspec = g_steal_pointer (&self->pending_finish);
+
+  g_clear_handle_id (&self->finish_source, g_source_remove);
+  if (pspec && self->stage)
+    g_signal_emit (self, signals[EDIT_FINISHED], 0, self->stage, pspec->name);
+}
+
+static gboolean
+finish_timeout (gpointer data)
+{
+  CatenaInspector *self = data;
+
+  self->finish_source = 0;
+  emit_finished (self);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 commit (CatenaInspector *self, GParamSpec *pspec, const GValue *value)
@@ -58,6 +98,28 @@ on_scale_changed (GtkRange *range, CatenaInspector *self)
   else
     g_value_set_double (&value, gtk_range_get_value (range));
   commit (self, pspec, &value);
+  if (self->syncing)
+    return;
+  self->pending_finish = pspec;
+  g_clear_handle_id (&self->finish_source, g_source_remove);
+  if (!self->pointer_down)
+    self->finish_source = g_timeout_add (KEYBOARD_FINISH_MS, finish_timeout, self);
+}
+
+/* Sees the raw button events before the slider's own gestures claim them. */
+static gboolean
+on_scale_event (GtkEventControllerLegacy *controller, GdkEvent *event, CatenaInspector *self)
+{
+  GdkEventType type = gdk_event_get_event_type (event);
+
+  if (type == GDK_BUTTON_PRESS || type == GDK_TOUCH_BEGIN)
+    self->pointer_down = TRUE;
+  else if (type == GDK_BUTTON_RELEASE || type == GDK_TOUCH_END || type == GDK_TOUCH_CANCEL)
+    {
+      self->pointer_down = FALSE;
+      emit_finished (self);
+    }
+  return GDK_EVENT_PROPAGATE;
 }
 
 static void
@@ -182,23 +244,17 @@ sync_editor (CatenaInspector *self, GParamSpec *pspec)
 }
 
 static void
-sync_routing (CatenaInspector *self)
-{
-  const char *model = catena_stage_get_model (self->stage);
-
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->provider_row),
-                               catena_stage_get_provider (self->stage));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->model_row),
-                               model && *model ? model : _("Provider’s default"));
-}
-
-static void
 on_stage_notify (CatenaInspector *self, GParamSpec *pspec, CatenaStage *stage)
 {
-  if (pspec->owner_type == CATENA_TYPE_STAGE)
-    sync_routing (self);
-  else
+  /* provider and model: the routing group follows them itself */
+  if (pspec->owner_type != CATENA_TYPE_STAGE)
     sync_editor (self, pspec);
+  if (g_str_equal (pspec->name, "pick"))
+    {
+      guint pick;
+      g_object_get (stage, "pick", &pick, NULL);
+      catena_candidate_grid_set_pick (CATENA_CANDIDATE_GRID (self->candidate_grid), pick);
+    }
 }
 
 static int
@@ -241,6 +297,12 @@ make_editor (CatenaInspector *self, GParamSpec *pspec, GtkWidget *row)
                                                   GTK_PHASE_CAPTURE);
       g_signal_connect (press, "pressed", G_CALLBACK (on_editor_pressed), self);
       gtk_widget_add_controller (editor, GTK_EVENT_CONTROLLER (press));
+      {
+        GtkEventController *legacy = gtk_event_controller_legacy_new ();
+        gtk_event_controller_set_propagation_phase (legacy, GTK_PHASE_CAPTURE);
+        g_signal_connect (legacy, "event", G_CALLBACK (on_scale_event), self);
+        gtk_widget_add_controller (editor, legacy);
+      }
     }
   else if (type == G_TYPE_INT || type == G_TYPE_UINT || type == G_TYPE_INT64)
     {
@@ -299,8 +361,18 @@ make_editor (CatenaInspector *self, GParamSpec *pspec, GtkWidget *row)
     {
       g_object_set_data (G_OBJECT (editor), "catena-pspec", pspec);
       gtk_widget_set_name (editor, pspec->name);
+      const char *nick = g_dgettext (GETTEXT_PACKAGE, g_param_spec_get_nick (pspec));
+
       gtk_accessible_update_property (GTK_ACCESSIBLE (editor), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      g_param_spec_get_nick (pspec), -1);
+                                      nick, -1);
+      /* A drop-down or colour button takes the focus with its inner button: that is what a
+         reader announces. */
+      if (GTK_IS_DROP_DOWN (editor) || GTK_IS_COLOR_CHOOSER (editor))
+        for (GtkWidget *child = gtk_widget_get_first_child (editor); child;
+             child = gtk_widget_get_next_sibling (child))
+          if (GTK_IS_BUTTON (child))
+            gtk_accessible_update_property (GTK_ACCESSIBLE (child),
+                                            GTK_ACCESSIBLE_PROPERTY_LABEL, nick, -1);
     }
   return editor;
 }
@@ -312,6 +384,15 @@ rebuild (CatenaInspector *self)
   guint n_params = 0;
 
   g_hash_table_remove_all (self->editors);
+  self->pending_finish = NULL;
+  g_clear_handle_id (&self->finish_source, g_source_remove);
+  catena_routing_group_set_stage (CATENA_ROUTING_GROUP (self->routing), self->stage);
+  catena_candidate_grid_set_n (CATENA_CANDIDATE_GRID (self->candidate_grid), 0);
+  gtk_widget_set_visible (self->candidates, FALSE);
+  gtk_widget_set_visible (self->sweep, self->stage &&
+                                         g_str_equal (catena_stage_get_kind (self->stage),
+                                                      "style"));
+  catena_inspector_set_sweep_status (self, NULL);
   if (self->params)
     {
       gtk_box_remove (GTK_BOX (self->box), self->params);
@@ -327,7 +408,8 @@ rebuild (CatenaInspector *self)
   gtk_label_set_label (GTK_LABEL (self->title), catena_stage_get_title (self->stage));
   gtk_label_set_label (GTK_LABEL (self->description),
                        catena_stage_get_description (self->stage));
-  sync_routing (self);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  catena_stage_get_title (self->stage), -1);
 
   self->params = adw_preferences_group_new ();
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->params), _("Parameters"));
@@ -369,6 +451,8 @@ rebuild (CatenaInspector *self)
           /* An AdwPreferencesRow, or the group would put it outside its boxed list. */
           row = adw_preferences_row_new ();
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), nick);
+          gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          nick, -1);
           gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
           gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), vbox);
         }
@@ -409,6 +493,53 @@ catena_inspector_set_history (CatenaInspector *self, CatenaHistory *history)
 {
   g_return_if_fail (CATENA_IS_INSPECTOR (self));
   g_set_object (&self->history, history);
+  catena_routing_group_set_history (CATENA_ROUTING_GROUP (self->routing), history);
+}
+
+CatenaRoutingGroup *
+catena_inspector_get_routing (CatenaInspector *self)
+{
+  g_return_val_if_fail (CATENA_IS_INSPECTOR (self), NULL);
+  return CATENA_ROUTING_GROUP (self->routing);
+}
+
+void
+catena_inspector_set_candidates (CatenaInspector *self, guint n)
+{
+  guint pick = 0;
+
+  g_return_if_fail (CATENA_IS_INSPECTOR (self));
+
+  catena_candidate_grid_set_n (CATENA_CANDIDATE_GRID (self->candidate_grid), n);
+  if (self->stage && g_object_class_find_property (G_OBJECT_GET_CLASS (self->stage), "pick"))
+    g_object_get (self->stage, "pick", &pick, NULL);
+  catena_candidate_grid_set_pick (CATENA_CANDIDATE_GRID (self->candidate_grid), pick);
+  gtk_widget_set_visible (self->candidates, n > 0);
+}
+
+CatenaCandidateGrid *
+catena_inspector_get_candidate_grid (CatenaInspector *self)
+{
+  g_return_val_if_fail (CATENA_IS_INSPECTOR (self), NULL);
+  return CATENA_CANDIDATE_GRID (self->candidate_grid);
+}
+
+void
+catena_inspector_set_sweep_status (CatenaInspector *self, const char *status)
+{
+  g_return_if_fail (CATENA_IS_INSPECTOR (self));
+
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->sweep_row),
+                               status ? status
+                                      : _("Renders strengths 0.25, 0.5, 0.75 and 1 once, so the "
+                                          "slider can scrub across them without new requests"));
+}
+
+const char *
+catena_inspector_get_sweep_status (CatenaInspector *self)
+{
+  g_return_val_if_fail (CATENA_IS_INSPECTOR (self), NULL);
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (self->sweep_row));
 }
 
 GtkWidget *
@@ -428,6 +559,7 @@ catena_inspector_dispose (GObject *object)
     g_signal_handlers_disconnect_by_func (self->stage, on_stage_notify, self);
   g_clear_object (&self->stage);
   g_clear_object (&self->history);
+  g_clear_handle_id (&self->finish_source, g_source_remove);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
     gtk_widget_unparent (child);
 
@@ -452,6 +584,12 @@ catena_inspector_class_init (CatenaInspectorClass *klass)
 
   object_class->dispose = catena_inspector_dispose;
   object_class->finalize = catena_inspector_finalize;
+
+  /* (CatenaStage *stage, const char *param): a slider was let go (or keyboard changes
+   * paused); the window renders exact values of remote stages then. */
+  signals[EDIT_FINISHED] = g_signal_new ("edit-finished", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                         CATENA_TYPE_STAGE, G_TYPE_STRING);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "inspector");
 }
@@ -472,6 +610,7 @@ catena_inspector_init (CatenaInspector *self)
   adw_status_page_set_description (ADW_STATUS_PAGE (self->empty),
                                    _("Select a stage in the chain to adjust it"));
   gtk_widget_add_css_class (self->empty, "compact");
+  gtk_widget_set_can_focus (self->empty, FALSE); /* nothing to do there */
   gtk_widget_set_vexpand (self->empty, TRUE);
   gtk_widget_set_parent (self->empty, GTK_WIDGET (self));
 
@@ -500,17 +639,33 @@ catena_inspector_init (CatenaInspector *self)
   gtk_box_append (GTK_BOX (header), titles);
   gtk_box_append (GTK_BOX (self->box), header);
 
-  self->routing = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->routing), _("Runs On"));
-  self->provider_row = adw_action_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->provider_row), _("Provider"));
-  gtk_widget_add_css_class (self->provider_row, "property");
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->routing), self->provider_row);
-  self->model_row = adw_action_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->model_row), _("Model"));
-  gtk_widget_add_css_class (self->model_row, "property");
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->routing), self->model_row);
+  self->routing = catena_routing_group_new ();
   gtk_box_append (GTK_BOX (self->box), self->routing);
+
+  self->candidates = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->candidates), _("Candidates"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->candidates),
+                                         _("Pick the one that continues down the chain: served "
+                                           "from the cache, at no cost"));
+  self->candidate_grid = catena_candidate_grid_new ();
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->candidates), self->candidate_grid);
+  gtk_widget_set_visible (self->candidates, FALSE);
+  gtk_box_append (GTK_BOX (self->box), self->candidates);
+
+  self->sweep = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->sweep), _("Live Strength"));
+  self->sweep_row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->sweep_row), _("Preview Sweep"));
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self->sweep_row), 4);
+  self->sweep_button = gtk_button_new_with_mnemonic (_("_Render…"));
+  gtk_widget_set_valign (self->sweep_button, GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sweep_button), "win.render-sweep");
+  gtk_widget_set_tooltip_text (self->sweep_button,
+                               _("Render the strength preview sweep (asks before spending)"));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->sweep_row), self->sweep_button);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->sweep), self->sweep_row);
+  gtk_widget_set_visible (self->sweep, FALSE);
+  gtk_box_append (GTK_BOX (self->box), self->sweep);
 
   rebuild (self);
 }

@@ -8,6 +8,8 @@
 #define STRIP_ROWS     64
 /* Below this many pixels the sharp render is as quick as the coarse one: skip the coarse. */
 #define COARSE_MIN_PIX (160 * 1000)
+/* 8-bit renders of the buffers a blend mixes, kept while the view stays (a sweep has 4). */
+#define BLEND_SLOTS    4
 
 typedef struct
 {
@@ -32,6 +34,8 @@ struct _CatenaPreviewRenderer
   GeglBuffer *source;
   GeglBuffer *before;
   CatenaStage *live;
+  GeglBuffer *blend_b;  /* non-NULL: show source and blend_b mixed by blend_t */
+  double blend_t;
   double scale;
   GeglRectangle rect;
   gboolean show_before;
@@ -44,6 +48,8 @@ struct _CatenaPreviewRenderer
   Proxy coarse_proxy;
   Proxy sharp_proxy;
   Proxy before_proxy;
+  Proxy blend_proxies[BLEND_SLOTS];
+  guint blend_next;
 
   /* main-thread only */
   guint64 delivered_generation;
@@ -142,6 +148,40 @@ ensure_rgba (Proxy *p, GeglBuffer *origin, double scale, const GeglRectangle *re
     }
   *stride = p->stride;
   return g_bytes_ref (p->rgba);
+}
+
+/* An 8-bit render of origin at the view, from the blend slots when it is there already. */
+static GBytes *
+blend_rgba (CatenaPreviewRenderer *self, GeglBuffer *origin, double scale,
+            const GeglRectangle *rect, gsize *stride)
+{
+  Proxy *p = NULL;
+
+  for (guint i = 0; i < BLEND_SLOTS && p == NULL; i++)
+    if (self->blend_proxies[i].origin == origin)
+      p = &self->blend_proxies[i];
+  if (p == NULL)
+    {
+      p = &self->blend_proxies[self->blend_next];
+      self->blend_next = (self->blend_next + 1) % BLEND_SLOTS;
+    }
+  return ensure_rgba (p, origin, scale, rect, stride);
+}
+
+/* (1 − t)·a + t·b per byte: the same as mixing the two renders' pixels linearly. */
+static GBytes *
+mix_rgba (GBytes *a, GBytes *b, double t)
+{
+  gsize n, nb;
+  const guint8 *pa = g_bytes_get_data (a, &n);
+  const guint8 *pb = g_bytes_get_data (b, &nb);
+  guint8 *out = g_malloc (n);
+  guint w = (guint) lround (CLAMP (t, 0, 1) * 256);
+
+  g_return_val_if_fail (n == nb, g_bytes_ref (a));
+  for (gsize i = 0; i < n; i++)
+    out[i] = (guint8) ((pa[i] * (256 - w) + pb[i] * w + 128) >> 8);
+  return g_bytes_new_take (out, n);
 }
 
 static gboolean
@@ -277,6 +317,8 @@ worker (gpointer data)
       g_autoptr (GeglBuffer) source = NULL;
       g_autoptr (GeglBuffer) before = NULL;
       g_autoptr (CatenaStage) live = NULL;
+      g_autoptr (GeglBuffer) blend_b = NULL;
+      double blend_t;
       GBytes *after_bytes = NULL, *before_bytes = NULL;
       GeglRectangle rect;
       double scale;
@@ -295,6 +337,8 @@ worker (gpointer data)
       source = self->source ? g_object_ref (self->source) : NULL;
       before = self->before && self->show_before ? g_object_ref (self->before) : NULL;
       live = self->live ? g_object_ref (self->live) : NULL;
+      blend_b = self->blend_b ? g_object_ref (self->blend_b) : NULL;
+      blend_t = self->blend_t;
       scale = self->scale;
       rect = self->rect;
       generation = self->generation;
@@ -340,6 +384,21 @@ worker (gpointer data)
               before_bytes = ensure_rgba (&self->before_proxy, proxy, 1.0, &rect, &bstride);
             }
         }
+      else if (blend_b != NULL)
+        {
+          g_autoptr (GBytes) a = blend_rgba (self, source, scale, &rect, &stride);
+          g_autoptr (GBytes) b = NULL;
+          gsize bstride;
+
+          /* Sweep renders come at the size of their input: the same rect fits both. */
+          if (blend_t <= 0 || blend_b == source)
+            after_bytes = g_bytes_ref (a);
+          else
+            {
+              b = blend_rgba (self, blend_b, scale, &rect, &bstride);
+              after_bytes = mix_rgba (a, b, blend_t);
+            }
+        }
       else
         after_bytes = catena_render_rgba8 (source, scale, &rect, &stride);
 
@@ -370,6 +429,8 @@ worker (gpointer data)
   proxy_clear (&self->coarse_proxy);
   proxy_clear (&self->sharp_proxy);
   proxy_clear (&self->before_proxy);
+  for (guint i = 0; i < BLEND_SLOTS; i++)
+    proxy_clear (&self->blend_proxies[i]);
   return NULL;
 }
 
@@ -391,6 +452,7 @@ catena_preview_renderer_dispose (GObject *object)
   g_clear_object (&self->source);
   g_clear_object (&self->before);
   g_clear_object (&self->live);
+  g_clear_object (&self->blend_b);
 
   G_OBJECT_CLASS (catena_preview_renderer_parent_class)->dispose (object);
 }
@@ -462,6 +524,30 @@ catena_preview_renderer_set_source (CatenaPreviewRenderer *self,
   g_set_object (&self->source, source);
   g_set_object (&self->before, before);
   g_set_object (&self->live, live);
+  g_clear_object (&self->blend_b);
+  generation = kick (self);
+  g_mutex_unlock (&self->lock);
+  return generation;
+}
+
+guint64
+catena_preview_renderer_set_blend (CatenaPreviewRenderer *self,
+                                   GeglBuffer *a,
+                                   GeglBuffer *b,
+                                   double t,
+                                   GeglBuffer *before)
+{
+  guint64 generation;
+
+  g_return_val_if_fail (CATENA_IS_PREVIEW_RENDERER (self), 0);
+  g_return_val_if_fail (GEGL_IS_BUFFER (a) && GEGL_IS_BUFFER (b), 0);
+
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->source, a);
+  g_set_object (&self->before, before);
+  g_clear_object (&self->live);
+  g_set_object (&self->blend_b, b);
+  self->blend_t = CLAMP (t, 0, 1);
   generation = kick (self);
   g_mutex_unlock (&self->lock);
   return generation;

@@ -28,6 +28,14 @@ guint64 catena_preview_renderer_set_source  (CatenaPreviewRenderer *self,
                                              CatenaStage           *live);
 guint64 catena_preview_renderer_set_stage   (CatenaPreviewRenderer *self,
                                              CatenaStage           *live);
+/* Shows a and b (cached renders, e.g. two neighbouring strengths of a sweep) mixed linearly:
+ * (1 − t)·a + t·b, from 8-bit renders of each kept while the view stays, so scrubbing t costs
+ * one mix per frame. set_source() ends it. */
+guint64 catena_preview_renderer_set_blend   (CatenaPreviewRenderer *self,
+                                             GeglBuffer            *a,
+                                             GeglBuffer            *b,
+                                             double                 t,
+                                             GeglBuffer            *before);
 guint64 catena_preview_renderer_set_view    (CatenaPreviewRenderer *self,
                                              double                 scale,
                                              const GeglRectangle   *rect);

@@ -19,6 +19,7 @@ struct _CatenaStageCard
   GtkPicture *picture;
   GtkLabel *badge;
   GtkImage *placeholder;
+  GtkWidget *remove_button;
   GtkProgressBar *progress;
   GtkImage *icon;
   GtkLabel *title;
@@ -89,6 +90,17 @@ update_labels (CatenaStageCard *self)
                                self->state == CATENA_CARD_FAILED && self->message
                                  ? self->message
                                  : catena_stage_get_description (self->stage));
+  {
+    /* Screen readers hear the stage and its state, as the badge and subtitle show them. */
+    g_autofree char *label = badge ? g_strdup_printf ("%s, %s: %s",
+                                                      catena_stage_get_title (self->stage), badge,
+                                                      subtitle)
+                                   : g_strdup_printf ("%s: %s",
+                                                      catena_stage_get_title (self->stage),
+                                                      subtitle);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                    -1);
+  }
   gtk_widget_set_visible (GTK_WIDGET (self->progress), self->state == CATENA_CARD_RUNNING);
   gtk_widget_set_visible (GTK_WIDGET (self->placeholder), self->thumbnail == NULL);
   gtk_image_set_from_icon_name (self->placeholder, self->state == CATENA_CARD_FAILED
@@ -144,11 +156,22 @@ catena_stage_card_class_init (CatenaStageCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, picture);
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, badge);
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, placeholder);
+  gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, remove_button);
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, progress);
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, icon);
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, title);
   gtk_widget_class_bind_template_child (widget_class, CatenaStageCard, subtitle);
   gtk_widget_class_bind_template_callback (widget_class, on_remove_clicked);
+
+  /* Keyboard editing of the focused (= selected) card, ahead of the scrolled window around
+   * the strip, which would take Ctrl+arrows to scroll. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_CONTROL_MASK,
+                                       "win.move-stage-left", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_CONTROL_MASK,
+                                       "win.move-stage-right", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "win.remove-stage", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Delete, 0, "win.remove-stage",
+                                       NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "stagecard");
@@ -171,6 +194,13 @@ catena_stage_card_new (CatenaStage *stage)
   self = g_object_new (CATENA_TYPE_STAGE_CARD, NULL);
   self->stage = g_object_ref (stage);
   gtk_label_set_label (self->title, catena_stage_get_title (stage));
+  {
+    /* Translators: %s is a stage title such as Recolor */
+    g_autofree char *remove = g_strdup_printf (_("Remove the %s stage"),
+                                               catena_stage_get_title (stage));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->remove_button),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, remove, -1);
+  }
   gtk_image_set_from_icon_name (self->icon, catena_stage_get_icon_name (stage));
   g_signal_connect_object (stage, "notify", G_CALLBACK (on_stage_notify), self,
                            G_CONNECT_SWAPPED);

@@ -59,8 +59,8 @@ populate (CatenaStagePalette *self)
       gtk_widget_add_css_class (add, "dim-label");
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), add);
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
-      gtk_widget_set_tooltip_text (row, _("Drag into the chain, or click to add after the "
-                                          "selected stage"));
+      gtk_widget_set_tooltip_text (row, _("Drag into the chain, or click (or press Enter) to add "
+                                          "after the selected stage"));
       g_object_set_data_full (G_OBJECT (row), "catena-kind", g_strdup (kind), g_free);
       gtk_widget_set_name (row, kind);
 
@@ -136,6 +136,8 @@ catena_stage_palette_init (CatenaStagePalette *self)
   gtk_widget_add_css_class (self->list, "boxed-list");
   gtk_widget_set_parent (self->list, GTK_WIDGET (self));
   g_signal_connect (self->list, "row-activated", G_CALLBACK (on_row_activated), self);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Stages"), -1);
   populate (self);
 }
 

@@ -3,6 +3,7 @@
 
 #include <gegl.h>
 
+#include "catena-provider.h"
 #include "catena-resources.h"
 #include "catena-ui.h"
 
@@ -57,4 +58,40 @@ catena_ui_dup_demo_project (void)
         return g_file_new_for_path (path);
     }
   return NULL;
+}
+
+GSettings *
+catena_ui_dup_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+
+  if (source)
+    schema = g_settings_schema_source_lookup (source, CATENA_APPLICATION_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_debug ("Schema %s not found: settings are not saved", CATENA_APPLICATION_ID);
+      return NULL;
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+static void
+apply_comfyui_url (GSettings *settings, const char *key, gpointer user_data)
+{
+  g_autoptr (GVariant) user_value = g_settings_get_user_value (settings, "comfyui-url");
+  g_autofree char *url = g_settings_get_string (settings, "comfyui-url");
+
+  /* Left at its default, the environment (CATENA_COMFYUI_URL) still decides. */
+  catena_provider_set_endpoint (catena_provider_get ("comfyui"), "base",
+                                user_value && url[0] ? url : NULL);
+}
+
+void
+catena_ui_watch_settings (GSettings *settings)
+{
+  g_return_if_fail (G_IS_SETTINGS (settings));
+
+  g_signal_connect (settings, "changed::comfyui-url", G_CALLBACK (apply_comfyui_url), NULL);
+  apply_comfyui_url (settings, "comfyui-url", NULL);
 }

@@ -62,6 +62,15 @@ catena_window_update_actions (CatenaWindow *self)
   gtk_widget_action_set_enabled (widget, "win.run", !running && n > 0 && self->asset != NULL);
   gtk_widget_action_set_enabled (widget, "win.run-all", !running && n > 0 && n_assets > 0);
   gtk_widget_action_set_enabled (widget, "win.cancel", running);
+  {
+    CatenaStage *stage = has_selection ? catena_window_get_selected_stage (self) : NULL;
+    const char *kind = stage ? catena_stage_get_kind (stage) : "";
+
+    gtk_widget_action_set_enabled (widget, "win.render-sweep",
+                                   g_str_equal (kind, "style") && self->asset != NULL &&
+                                     !running && self->sweep_pending == 0);
+    gtk_widget_action_set_enabled (widget, "win.pick-candidate", g_str_equal (kind, "generate"));
+  }
 }
 
 /* Chain edits */
@@ -111,6 +120,18 @@ action_undo (GtkWidget *widget, const char *name, GVariant *param)
     catena_history_undo (self->history);
   else
     catena_history_redo (self->history);
+}
+
+static void
+action_pick_candidate (GtkWidget *widget, const char *name, GVariant *param)
+{
+  catena_window_pick_candidate (CATENA_WINDOW (widget), g_variant_get_uint32 (param));
+}
+
+static void
+action_render_sweep (GtkWidget *widget, const char *name, GVariant *param)
+{
+  catena_window_render_sweep (CATENA_WINDOW (widget));
 }
 
 /* Runs */
@@ -466,6 +487,9 @@ catena_window_class_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.remove-stage", NULL, action_remove_stage);
   gtk_widget_class_install_action (widget_class, "win.move-stage-left", NULL, action_move_stage);
   gtk_widget_class_install_action (widget_class, "win.move-stage-right", NULL, action_move_stage);
+  gtk_widget_class_install_action (widget_class, "win.pick-candidate", "u",
+                                   action_pick_candidate);
+  gtk_widget_class_install_action (widget_class, "win.render-sweep", NULL, action_render_sweep);
   gtk_widget_class_install_action (widget_class, "win.run", NULL, action_run);
   gtk_widget_class_install_action (widget_class, "win.run-all", NULL, action_run);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, action_cancel);

@@ -37,6 +37,9 @@ struct _CatenaWindow
 
   CatenaAsset *asset;            /* selected */
   GStrv keys;                    /* cache key of every stage for the asset (NULL past an error) */
+  GStrv shown_keys;              /* the key whose entry shows each stage (a generate stage's
+                                  * picked candidate before it ran with that pick) */
+  GPtrArray *candidate_keys;     /* per stage: GStrv of candidate keys ("" = not cached) or NULL */
   guint keys_serial;
   guint keys_pending;
   guint refresh_source;
@@ -47,12 +50,21 @@ struct _CatenaWindow
   CatenaStage *live_stage;       /* borrowed: the chain's stage shown live */
   GeglBuffer *shown_source;      /* what the renderer was last given, to skip repeats */
   GeglBuffer *shown_before;
+  GeglBuffer *stage_input;       /* the selected stage's input, when cached (cost, sweep) */
   gboolean assets_modified;
   GHashTable *errors;            /* cache key → why that stage failed */
   GHashTable *asset_errors;      /* asset id → message, or "" when it finished */
   GHashTable *running_stage;     /* asset id → stage id being run */
   char *last_toast;
   AdwToast *toast;               /* the one shown; a newer one replaces it */
+
+  /* strength sweep of a style stage (catena-window-remote.c) */
+  CatenaStage *sweep_stage;      /* the chain's stage it was rendered for */
+  char *sweep_identity;          /* that stage's identity without its strength */
+  GPtrArray *sweep_buffers;      /* one GeglBuffer per sweep strength */
+  GeglBuffer *sweep_input;
+  guint sweep_pending;
+  gboolean blending;             /* the preview shows a blend of two sweep renders */
 };
 
 /* catena-window-actions.c */
@@ -66,7 +78,28 @@ void catena_window_save_as               (CatenaWindow   *self,
                                           gboolean        close_after);
 void catena_window_update_recent         (CatenaWindow   *self);
 
+/* catena-window-remote.c: candidates, cost, the strength sweep */
+char   **catena_window_find_candidates    (CatenaStage        *stage,
+                                           CatenaStageContext *ctx,
+                                           CatenaCache        *cache);
+void     catena_window_update_candidates  (CatenaWindow   *self);
+void     catena_window_update_cost        (CatenaWindow   *self);
+void     catena_window_pick_candidate     (CatenaWindow   *self,
+                                           guint           index);
+void     catena_window_render_sweep       (CatenaWindow   *self);
+gboolean catena_window_sweep_fits         (CatenaWindow   *self,
+                                           CatenaStage    *stage);
+/* Shows the sweep blended at the stage's strength when the sweep fits it. */
+gboolean catena_window_show_sweep         (CatenaWindow   *self,
+                                           CatenaStage    *stage);
+void     catena_window_forget_sweep       (CatenaWindow   *self);
+CatenaStage *catena_window_get_selected_stage (CatenaWindow *self);
+
 /* catena-window.c */
+CatenaAsset *catena_window_snapshot_asset (CatenaAsset *asset);
+void catena_window_set_preview_status    (CatenaWindow   *self,
+                                          const char     *title,
+                                          const char     *description);
 void catena_window_schedule_refresh      (CatenaWindow   *self);
 void catena_window_update_title          (CatenaWindow   *self);
 void catena_window_insert_stage          (CatenaWindow   *self,

@@ -24,6 +24,8 @@ typedef struct
   guint serial;
   guint n;
   char **keys;
+  char **shown;
+  GPtrArray *candidates;
   gboolean *cached;
   guint error_index;
   char *error_message;
@@ -37,6 +39,8 @@ keys_job_free (KeysJob *job)
   g_clear_object (&job->cache);
   g_free (job->base_dir);
   g_strfreev (job->keys);
+  g_strfreev (job->shown);
+  g_clear_pointer (&job->candidates, g_ptr_array_unref);
   g_free (job->cached);
   g_free (job->error_message);
   g_free (job);
@@ -68,12 +72,30 @@ keys_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           break;
         }
       job->cached[i] = catena_cache_contains (job->cache, job->keys[i]);
+      job->shown[i] = g_strdup (job->keys[i]);
+      g_ptr_array_add (job->candidates,
+                       catena_window_find_candidates (catena_chain_get_stage (job->chain, i), &ctx,
+                                                      job->cache));
+      /* A new pick of a generate stage shows its candidate until the next run. */
+      if (!job->cached[i] && job->candidates->pdata[i])
+        {
+          guint pick = 0;
+          char **candidates = job->candidates->pdata[i];
+
+          g_object_get (catena_chain_get_stage (job->chain, i), "pick", &pick, NULL);
+          if (pick < g_strv_length (candidates) && *candidates[pick])
+            {
+              g_free (job->shown[i]);
+              job->shown[i] = g_strdup (candidates[pick]);
+              job->cached[i] = TRUE;
+            }
+        }
     }
   g_task_return_boolean (task, TRUE);
 }
 
-static CatenaAsset *
-snapshot_asset (CatenaAsset *asset)
+CatenaAsset *
+catena_window_snapshot_asset (CatenaAsset *asset)
 {
   CatenaAsset *copy = catena_asset_new (catena_asset_get_id (asset));
 
@@ -90,6 +112,9 @@ typedef struct
   CatenaStageCard *card;
   char *key;
 } ThumbnailRequest;
+
+/* The key a card's thumbnail comes from (its own, or its picked candidate's). */
+#define SHOWN_KEY "catena-shown-key"
 
 static void
 thumbnail_request_free (ThumbnailRequest *req)
@@ -114,7 +139,8 @@ on_thumbnail_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Could not make a thumbnail: %s", error->message);
   /* Dropped if the card has moved on to another key meanwhile. */
-  if (self && texture && g_strcmp0 (catena_stage_card_get_key (req->card), req->key) == 0)
+  if (self && texture &&
+      g_strcmp0 (g_object_get_data (G_OBJECT (req->card), SHOWN_KEY), req->key) == 0)
     catena_stage_card_set_thumbnail (req->card, texture);
   thumbnail_request_free (req);
 }
@@ -125,6 +151,7 @@ request_thumbnail (CatenaWindow *self, CatenaStageCard *card, const char *key)
   GdkTexture *texture = catena_thumbnailer_peek (self->thumbnailer, key);
   ThumbnailRequest *req;
 
+  g_object_set_data_full (G_OBJECT (card), SHOWN_KEY, g_strdup (key), g_free);
   if (texture)
     {
       catena_stage_card_set_thumbnail (card, texture);
@@ -141,7 +168,8 @@ request_thumbnail (CatenaWindow *self, CatenaStageCard *card, const char *key)
 
 static void
 apply_card_state (CatenaWindow *self, guint i, CatenaStageCard *card, const char *key,
-                  gboolean cached, guint error_index, const char *error_message)
+                  const char *shown_key, gboolean cached, guint error_index,
+                  const char *error_message)
 {
   const char *failed;
 
@@ -157,7 +185,7 @@ apply_card_state (CatenaWindow *self, guint i, CatenaStageCard *card, const char
   else if (cached)
     {
       catena_stage_card_set_state (card, CATENA_CARD_READY, NULL);
-      request_thumbnail (self, card, key);
+      request_thumbnail (self, card, shown_key ? shown_key : key);
     }
   else
     catena_stage_card_set_state (card, CATENA_CARD_STALE, NULL);
@@ -179,15 +207,20 @@ on_keys_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_strfreev (self->keys);
   self->keys = g_steal_pointer (&job->keys);
   job->keys = g_new0 (char *, 1);
+  g_strfreev (self->shown_keys);
+  self->shown_keys = g_steal_pointer (&job->shown);
+  g_clear_pointer (&self->candidate_keys, g_ptr_array_unref);
+  self->candidate_keys = g_steal_pointer (&job->candidates);
 
   for (guint i = 0; i < job->n; i++)
     {
       CatenaStageCard *card = catena_chain_view_get_card (self->chain_view, i);
       if (card)
-        apply_card_state (self, i, card, self->keys[i], job->cached[i], job->error_index,
-                          job->error_message);
+        apply_card_state (self, i, card, self->keys[i], self->shown_keys[i], job->cached[i],
+                          job->error_index, job->error_message);
     }
   update_preview_source (self);
+  catena_window_update_candidates (self);
 }
 
 static gboolean
@@ -211,12 +244,14 @@ refresh_now (gpointer data)
 
   job = g_new0 (KeysJob, 1);
   job->chain = catena_chain_duplicate (catena_project_get_chain (self->project));
-  job->asset = snapshot_asset (self->asset);
+  job->asset = catena_window_snapshot_asset (self->asset);
   job->base_dir = catena_project_dup_base_dir (self->project);
   job->cache = g_object_ref (catena_runner_get_cache (self->runner));
   job->serial = self->keys_serial;
   job->n = catena_chain_get_n_stages (job->chain);
   job->keys = g_new0 (char *, job->n + 1);
+  job->shown = g_new0 (char *, job->n + 1);
+  job->candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   job->cached = g_new0 (gboolean, job->n + 1);
 
   task = g_task_new (self, self->cancellable, on_keys_done, NULL);
@@ -270,8 +305,9 @@ sources_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   g_task_return_boolean (task, TRUE);
 }
 
-static void
-set_preview_status (CatenaWindow *self, const char *title, const char *description)
+void
+catena_window_set_preview_status (CatenaWindow *self, const char *title,
+                                  const char *description)
 {
   adw_status_page_set_title (self->preview_status, title);
   adw_status_page_set_description (self->preview_status, description);
@@ -311,6 +347,12 @@ on_sources_done (GObject *source, GAsyncResult *result, gpointer user_data)
   stage = catena_chain_get_stage (catena_project_get_chain (self->project), position);
   self->live = stage && job->in && catena_stage_supports_preview (stage);
   self->live_stage = self->live ? stage : NULL;
+  self->blending = FALSE;
+  g_set_object (&self->stage_input, job->in);
+  catena_window_update_cost (self);
+  /* A style stage between sweep strengths: the blend of its neighbours, until it runs. */
+  if (!job->out && !self->live && stage && catena_window_show_sweep (self, stage))
+    return;
 
   if (self->live)
     {
@@ -335,15 +377,15 @@ on_sources_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_object (&self->shown_source);
       g_clear_object (&self->shown_before);
       catena_preview_renderer_set_source (self->renderer, NULL, NULL, NULL);
-      set_preview_status (self, _("Not Rendered Yet"),
-                          job->in_key || job->out_key
-                            ? _("Run the chain to see this stage’s output")
-                            : _("This stage cannot run yet: see its card"));
+      catena_window_set_preview_status (self, _("Not Rendered Yet"),
+                                        job->in_key || job->out_key
+                                          ? _("Run the chain to see this stage’s output")
+                                          : _("This stage cannot run yet: see its card"));
       return;
     }
 
   g_set_object (&self->shown_source, shown);
-  set_preview_status (self, NULL, NULL);
+  catena_window_set_preview_status (self, NULL, NULL);
   extent = gegl_buffer_get_extent (shown);
   catena_preview_set_image_size (self->preview, extent->width, extent->height);
   request_render (self);
@@ -368,14 +410,15 @@ update_preview_source (CatenaWindow *self)
   if (self->project == NULL || position == CATENA_INVALID_POSITION)
     {
       catena_preview_renderer_set_source (self->renderer, NULL, NULL, NULL);
-      set_preview_status (self, _("No Stage Selected"),
+      catena_window_set_preview_status (self, _("No Stage Selected"),
                           _("Add stages to the chain and select one to see its output"));
       return;
     }
   if (self->asset == NULL)
     {
       catena_preview_renderer_set_source (self->renderer, NULL, NULL, NULL);
-      set_preview_status (self, _("No Photos"), _("Drop photos on the window to add them"));
+      catena_window_set_preview_status (self, _("No Photos"),
+                                        _("Drop photos on the window to add them"));
       return;
     }
   if (self->keys == NULL)
@@ -387,9 +430,9 @@ update_preview_source (CatenaWindow *self)
   for (guint i = 0; i <= position && self->keys[i]; i++)
     {
       if (i == position)
-        job->out_key = g_strdup (self->keys[i]);
+        job->out_key = g_strdup (self->shown_keys ? self->shown_keys[i] : self->keys[i]);
       else if (i + 1 == position)
-        job->in_key = g_strdup (self->keys[i]);
+        job->in_key = g_strdup (self->shown_keys ? self->shown_keys[i] : self->keys[i]);
     }
   task = g_task_new (self, self->cancellable, on_sources_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) sources_job_free);
@@ -409,9 +452,13 @@ on_rendered (CatenaWindow *self,
              CatenaPreviewRenderer *renderer)
 {
   catena_preview_set_textures (self->preview, after, before, scale, x, y);
-  gtk_widget_set_visible (GTK_WIDGET (self->preview_badge), self->live);
-  gtk_label_set_label (self->preview_badge,
-                       sharp ? _("Live preview") : _("Live preview · refining…"));
+  gtk_widget_set_visible (GTK_WIDGET (self->preview_badge), self->live || self->blending);
+  if (self->blending)
+    gtk_label_set_label (self->preview_badge,
+                         _("Strength preview from the sweep · exact render when you let go"));
+  else
+    gtk_label_set_label (self->preview_badge,
+                         sharp ? _("Live preview") : _("Live preview · refining…"));
 }
 
 static void
@@ -438,6 +485,8 @@ on_selected_stage (CatenaWindow *self, GParamSpec *pspec, CatenaChainView *view)
     stage = catena_chain_get_stage (catena_project_get_chain (self->project), position);
   catena_inspector_set_stage (self->inspector, stage);
   update_preview_source (self);
+  catena_window_update_candidates (self);
+  catena_window_update_cost (self);
   catena_window_update_actions (self);
 }
 
@@ -458,7 +507,25 @@ on_stage_changed (CatenaWindow *self, CatenaStage *stage, GParamSpec *pspec, Cat
       g_autoptr (CatenaStage) copy = catena_stage_duplicate (stage);
       catena_preview_renderer_set_stage (self->renderer, copy);
     }
+  /* A remote stage's strength: scrub across the sweep, no request. */
+  else if (stage == catena_window_get_selected_stage (self))
+    catena_window_show_sweep (self, stage);
+  if (stage == catena_window_get_selected_stage (self))
+    catena_window_update_cost (self);
   catena_window_schedule_refresh (self);
+}
+
+/* The slider let go: a remote stage previewed from its sweep renders its exact value once,
+ * through the normal run (a cache hit on a sweep strength). */
+static void
+on_edit_finished (CatenaWindow *self, CatenaStage *stage, const char *param,
+                  CatenaInspector *inspector)
+{
+  /* Only the strength: any other change would be a new, unconfirmed, paid request. */
+  if (g_strcmp0 (param, "strength") != 0 || !catena_window_sweep_fits (self, stage) ||
+      stage != catena_window_get_selected_stage (self) || catena_runner_get_running (self->runner))
+    return;
+  catena_window_run (self, FALSE);
 }
 
 void
@@ -553,6 +620,14 @@ on_stage_finished (CatenaWindow *self, const char *asset_id, guint index, const 
     {
       catena_stage_card_set_state (card, CATENA_CARD_READY, NULL);
       request_thumbnail (self, card, key);
+      /* From now on the stage's own entry shows it (not its picked candidate). */
+      for (guint i = 0; self->shown_keys && self->keys && self->keys[i] && self->shown_keys[i];
+           i++)
+        if (g_str_equal (self->keys[i], key))
+          {
+            g_free (self->shown_keys[i]);
+            self->shown_keys[i] = g_strdup (key);
+          }
       if (catena_chain_view_get_card (self->chain_view,
                                       catena_chain_view_get_selected (self->chain_view)) == card)
         update_preview_source (self);
@@ -665,6 +740,8 @@ on_asset_row_selected (CatenaWindow *self, GtkListBoxRow *row, GtkListBox *list)
     return;
   g_set_object (&self->asset, asset);
   g_strfreev (g_steal_pointer (&self->keys));
+  g_strfreev (g_steal_pointer (&self->shown_keys));
+  catena_window_forget_sweep (self);
   catena_window_schedule_refresh (self);
   catena_window_update_actions (self);
 }
@@ -825,6 +902,8 @@ catena_window_set_project (CatenaWindow *self, CatenaProject *project)
   g_clear_object (&self->history);
   g_clear_object (&self->asset);
   g_clear_pointer (&self->keys, g_strfreev);
+  g_clear_pointer (&self->shown_keys, g_strfreev);
+  catena_window_forget_sweep (self);
   g_hash_table_remove_all (self->asset_errors);
   self->assets_modified = FALSE;
 
@@ -961,7 +1040,9 @@ catena_window_dispose (GObject *object)
   g_clear_object (&self->run_cancellable);
   g_clear_object (&self->shown_source);
   g_clear_object (&self->shown_before);
+  g_clear_object (&self->stage_input);
   g_clear_object (&self->toast);
+  catena_window_forget_sweep (self);
 
   G_OBJECT_CLASS (catena_window_parent_class)->dispose (object);
 }
@@ -973,6 +1054,8 @@ catena_window_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_strfreev (self->keys);
+  g_strfreev (self->shown_keys);
+  g_clear_pointer (&self->candidate_keys, g_ptr_array_unref);
   g_hash_table_unref (self->errors);
   g_hash_table_unref (self->asset_errors);
   g_hash_table_unref (self->running_stage);
@@ -1061,6 +1144,8 @@ catena_window_init (CatenaWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->chain_view, "remove-stage", G_CALLBACK (on_remove_stage), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inspector, "edit-finished", G_CALLBACK (on_edit_finished), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->preview, "view-changed", G_CALLBACK (on_view_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->preview, "notify::split", G_CALLBACK (on_split_changed), self,
@@ -1073,7 +1158,7 @@ catena_window_init (CatenaWindow *self)
   g_signal_connect (target, "drop", G_CALLBACK (on_files_dropped), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 
-  set_preview_status (self, _("No Project"), NULL);
+  catena_window_set_preview_status (self, _("No Project"), NULL);
   catena_window_update_recent (self);
   catena_window_update_actions (self);
 }
@@ -1145,7 +1230,8 @@ catena_window_is_busy (CatenaWindow *self)
 {
   g_return_val_if_fail (CATENA_IS_WINDOW (self), FALSE);
   return self->refresh_source != 0 || self->keys_pending > 0 || self->preview_pending > 0 ||
-         self->n_thumbnails_pending > 0;
+         self->n_thumbnails_pending > 0 || self->sweep_pending > 0 ||
+         catena_routing_group_is_busy (catena_inspector_get_routing (self->inspector));
 }
 
 gboolean
@@ -1153,6 +1239,13 @@ catena_window_is_live (CatenaWindow *self)
 {
   g_return_val_if_fail (CATENA_IS_WINDOW (self), FALSE);
   return self->live;
+}
+
+gboolean
+catena_window_is_blending (CatenaWindow *self)
+{
+  g_return_val_if_fail (CATENA_IS_WINDOW (self), FALSE);
+  return self->blending;
 }
 
 const char *

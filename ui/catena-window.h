@@ -44,6 +44,8 @@ gboolean               catena_window_get_modified    (CatenaWindow   *self);
 gboolean               catena_window_is_busy         (CatenaWindow   *self);
 /* Whether the large preview shows a live stage (re-rendered while its sliders move). */
 gboolean               catena_window_is_live         (CatenaWindow   *self);
+/* Whether the large preview blends two renders of a strength sweep (a style stage). */
+gboolean               catena_window_is_blending     (CatenaWindow   *self);
 const char            *catena_window_get_last_toast  (CatenaWindow   *self);
 void                   catena_window_dismiss_toast   (CatenaWindow   *self);
 
