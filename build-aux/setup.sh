@@ -18,7 +18,7 @@ packages=(
   python3 python3-skimage
 )
 if [[ ${1:-} == --tests ]]; then
-  packages+=(xvfb xauth desktop-file-utils appstream-util libonnx-testdata libsoup-3.0-dev
+  packages+=(xvfb xauth xdotool desktop-file-utils appstream-util libonnx-testdata libsoup-3.0-dev
              nodejs npm)
 fi
 

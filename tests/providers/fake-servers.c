@@ -1561,7 +1561,12 @@ fake_server_free (FakeServer *s)
 {
   if (s == NULL)
     return;
-  g_main_context_invoke (s->context, quit_loop, s->loop);
+  {
+    /* Queued on the server's context even if its thread has not started running it yet. */
+    g_autoptr (GSource) source = g_idle_source_new ();
+    g_source_set_callback (source, quit_loop, s->loop, NULL);
+    g_source_attach (source, s->context);
+  }
   g_thread_join (s->thread);
   g_main_loop_unref (s->loop);
   g_main_context_unref (s->context);

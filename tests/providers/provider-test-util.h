@@ -56,6 +56,15 @@ provider_test_parse (const char *text)
   return json_object_ref (json_node_get_object (json_parser_get_root (p)));
 }
 
+/* Parses and frees text (for fake_server_dup_last results). */
+static inline JsonObject *
+provider_test_take_parse (char *text)
+{
+  JsonObject *obj = provider_test_parse (text);
+  g_free (text);
+  return obj;
+}
+
 typedef struct
 {
   GCancellable *cancellable;

@@ -70,7 +70,7 @@ test_generate (Fixture *f, gconstpointer data)
   g_assert_cmpstr (path, ==, "/fal-ai/flux/schnell");
   priority = fake_server_dup_last (f->fake, "submit-priority");
   g_assert_cmpstr (priority, ==, "normal");
-  sent = provider_test_parse (fake_server_dup_last (f->fake, "submit"));
+  sent = provider_test_take_parse (fake_server_dup_last (f->fake, "submit"));
   g_assert_cmpstr (json_object_get_string_member (sent, "prompt"), ==,
                    "a red handbag on a white table");
   g_assert_cmpint (json_object_get_int_member (sent, "num_images"), ==, 2);
@@ -114,7 +114,7 @@ test_edit_uploads (Fixture *f, gconstpointer data)
   g_assert_cmpint (fake_server_count (f->fake, "leaked-auth"), ==, 0);
   ctype = fake_server_dup_last (f->fake, "upload-content-type");
   g_assert_cmpstr (ctype, ==, "image/png");
-  sent = provider_test_parse (fake_server_dup_last (f->fake, "submit"));
+  sent = provider_test_take_parse (fake_server_dup_last (f->fake, "submit"));
   image_url = json_object_get_string_member (sent, "image_url");
   g_assert_true (g_str_has_prefix (image_url, fake_server_url (f->fake)));
   g_assert_true (g_str_has_suffix (image_url, ".png"));
@@ -141,7 +141,7 @@ test_style_loras (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   path = fake_server_dup_last (f->fake, "submit-path");
   g_assert_cmpstr (path, ==, "/fal-ai/flux-lora/image-to-image");
-  sent = provider_test_parse (fake_server_dup_last (f->fake, "submit"));
+  sent = provider_test_take_parse (fake_server_dup_last (f->fake, "submit"));
   lora = json_array_get_object_element (json_object_get_array_member (sent, "loras"), 0);
   g_assert_cmpstr (json_object_get_string_member (lora, "path"), ==,
                    "https://example.com/brand.safetensors");

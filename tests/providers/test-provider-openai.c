@@ -51,7 +51,7 @@ test_generate (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (res->images->len, ==, 2);
   assert_size (res->images->pdata[1], 64, 64);
-  sent = provider_test_parse (fake_server_dup_last (f->fake, "generations"));
+  sent = provider_test_take_parse (fake_server_dup_last (f->fake, "generations"));
   g_assert_cmpstr (json_object_get_string_member (sent, "model"), ==, "gpt-image-1");
   g_assert_cmpstr (json_object_get_string_member (sent, "size"), ==, "1536x1024");
   g_assert_cmpint (json_object_get_int_member (sent, "n"), ==, 2);

@@ -84,7 +84,7 @@ test_generate_candidates (Fixture *f, gconstpointer data)
   assert_size (first, 48, 32);
   g_assert_cmpint (fake_server_count (f->fake, "submit"), ==, 1);
   {
-    g_autoptr (JsonObject) sent = provider_test_parse (fake_server_dup_last (f->fake, "submit"));
+    g_autoptr (JsonObject) sent = provider_test_take_parse (fake_server_dup_last (f->fake, "submit"));
     g_assert_cmpstr (json_object_get_string_member (sent, "prompt"), ==, "a red handbag");
     g_assert_cmpint (json_object_get_int_member (sent, "num_images"), ==, 3);
   }
@@ -262,7 +262,7 @@ test_image_stage_remote (Fixture *f, gconstpointer data)
   g_assert_nonnull (out);
   path = fake_server_dup_last (f->fake, "submit-path");
   g_assert_cmpstr (path, ==, "/fal-ai/esrgan");
-  sent = provider_test_parse (fake_server_dup_last (f->fake, "submit"));
+  sent = provider_test_take_parse (fake_server_dup_last (f->fake, "submit"));
   g_assert_cmpfloat (json_object_get_double_member (sent, "scale"), ==, 4);
   g_assert_true (json_object_has_member (sent, "image_url"));
   g_clear_object (&out);
