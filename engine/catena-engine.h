@@ -6,6 +6,7 @@
 #include "catena-error.h"
 #include "catena-stage.h"
 #include "catena-asset.h"
+#include "catena-autosave.h"
 #include "catena-chain.h"
 #include "catena-project.h"
 #include "catena-cache.h"

@@ -155,9 +155,10 @@ catena_project_get_file (CatenaProject *self)
   return self->file;
 }
 
-static void
-set_file (CatenaProject *self, GFile *file)
+void
+catena_project_set_file (CatenaProject *self, GFile *file)
 {
+  g_return_if_fail (CATENA_IS_PROJECT (self));
   if (self->file == file || (self->file && file && g_file_equal (self->file, file)))
     return;
   g_set_object (&self->file, file);
@@ -455,6 +456,6 @@ catena_project_save (CatenaProject *self, GFile *file, GError **error)
   root = catena_project_to_json (self);
   if (!catena_json_save_document (root, file, error))
     return FALSE;
-  set_file (self, file);
+  catena_project_set_file (self, file);
   return TRUE;
 }

@@ -21,6 +21,10 @@ gboolean       catena_project_save            (CatenaProject  *self,
                                                GFile          *file,
                                                GError        **error);
 GFile         *catena_project_get_file        (CatenaProject  *self);
+/* Where Save writes and relative photo paths resolve (recovered autosaves point it back at
+ * the original); load and save set it themselves. */
+void           catena_project_set_file        (CatenaProject  *self,
+                                               GFile          *file);
 /* Directory relative paths resolve against (the project file's folder, or the cwd). */
 char          *catena_project_dup_base_dir    (CatenaProject  *self);
 const char    *catena_project_get_name        (CatenaProject  *self);

@@ -11,6 +11,7 @@ struct _CatenaApplication
   AdwApplication parent_instance;
 
   GSettings *settings; /* NULL without the schema */
+  gboolean recovery_offered;
 };
 
 G_DEFINE_FINAL_TYPE (CatenaApplication, catena_application, ADW_TYPE_APPLICATION)
@@ -63,6 +64,75 @@ open_or_toast (CatenaWindow *window, GFile *file)
     }
 }
 
+/* Crash recovery: autosaves left by a previous run are offered once, at start-up. */
+static void
+on_recover_response (AdwMessageDialog *dialog, const char *response, CatenaApplication *self)
+{
+  g_autoptr (GPtrArray) entries = catena_autosave_list ();
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      CatenaAutosaveEntry *entry = g_ptr_array_index (entries, i);
+
+      if (g_strcmp0 (response, "recover") == 0)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (CatenaProject) project = catena_autosave_recover (entry, &error);
+          CatenaWindow *window;
+
+          if (project == NULL)
+            {
+              g_warning ("%s", error->message);
+              continue;
+            }
+          window = new_window (self);
+          catena_window_set_project (window, project);
+          catena_window_mark_recovered (window);
+          gtk_window_present (GTK_WINDOW (window));
+          /* Keep it safe under the recovered project's own slot before dropping the old one. */
+          if (!catena_autosave_write (project, &error))
+            {
+              g_warning ("%s", error->message);
+              continue;
+            }
+          if (catena_project_get_file (project) != NULL)
+            continue; /* same slot: removed when the user saves */
+        }
+      catena_autosave_delete (entry);
+    }
+}
+
+static void
+offer_recovery (CatenaApplication *self, GtkWindow *parent)
+{
+  g_autoptr (GPtrArray) entries = catena_autosave_list ();
+  g_autoptr (GString) body = g_string_new (NULL);
+  GtkWidget *dialog;
+
+  if (entries->len == 0)
+    return;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      CatenaAutosaveEntry *entry = g_ptr_array_index (entries, i);
+      g_autofree char *when = g_date_time_format (entry->saved_at, "%x %X");
+      g_string_append_printf (body, "%s%s (%s)", i ? "\n" : "",
+                              entry->name ? entry->name : _("Unsaved project"), when);
+    }
+  dialog = adw_message_dialog_new (parent, _("Recover Unsaved Work?"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  _("Catena closed without saving these projects:\n%s"),
+                                  body->str);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "discard", _("_Discard"),
+                                    "recover", _("_Recover"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "recover",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "recover");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_recover_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 catena_application_activate (GApplication *app)
 {
@@ -83,6 +153,11 @@ catena_application_activate (GApplication *app)
         }
     }
   gtk_window_present (window);
+  if (!self->recovery_offered)
+    {
+      self->recovery_offered = TRUE;
+      offer_recovery (self, window);
+    }
 }
 
 static void

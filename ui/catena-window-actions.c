@@ -333,9 +333,14 @@ rebase_assets (CatenaWindow *self, GFile *file)
 gboolean
 catena_window_save_to (CatenaWindow *self, GFile *file, GError **error)
 {
+  /* The autosave slot follows the project's path: drop the old slot after a save-as too. */
+  g_autoptr (GFile) old_autosave = catena_autosave_get_file (self->project);
+
   rebase_assets (self, file);
   if (!catena_project_save (self->project, file, error))
     return FALSE;
+  g_file_delete (old_autosave, NULL, NULL);
+  catena_autosave_discard (self->project);
   self->assets_modified = FALSE;
   catena_history_mark_saved (self->history);
   add_recent (file);

@@ -52,6 +52,7 @@ struct _CatenaWindow
   GeglBuffer *shown_before;
   GeglBuffer *stage_input;       /* the selected stage's input, when cached (cost, sweep) */
   gboolean assets_modified;
+  guint autosave_source;
   GHashTable *errors;            /* cache key → why that stage failed */
   GHashTable *asset_errors;      /* asset id → message, or "" when it finished */
   GHashTable *running_stage;     /* asset id → stage id being run */

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "catena-stage-card.h"
+#include "catena-ui.h"
 #include "catena-window-private.h"
 
 #define THUMBNAIL_SIZE   320
@@ -963,6 +964,7 @@ on_close_response (AdwMessageDialog *dialog, const char *response, CatenaWindow 
 {
   if (g_strcmp0 (response, "discard") == 0)
     {
+      catena_autosave_discard (self->project);
       self->assets_modified = FALSE;
       catena_history_mark_saved (self->history);
       gtk_window_destroy (GTK_WINDOW (self));
@@ -1008,6 +1010,39 @@ catena_window_close_request (GtkWindow *window)
   return TRUE;
 }
 
+void
+catena_window_mark_recovered (CatenaWindow *self)
+{
+  g_return_if_fail (CATENA_IS_WINDOW (self));
+  self->assets_modified = TRUE;
+  catena_window_update_title (self);
+  catena_window_toast (self, _("Recovered unsaved work: save it to keep it."));
+}
+
+/* Crash recovery: a modified project is copied to its autosave slot now and then (a small
+ * JSON document, written atomically); a save or a deliberate discard removes it. */
+static gboolean
+autosave_tick (gpointer data)
+{
+  CatenaWindow *self = data;
+  g_autoptr (GError) error = NULL;
+
+  if (self->project && catena_window_get_modified (self) &&
+      !catena_autosave_write (self->project, &error))
+    g_warning ("Autosave failed: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_autosave (CatenaWindow *self)
+{
+  g_autoptr (GSettings) settings = catena_ui_dup_settings ();
+  guint interval = settings ? g_settings_get_uint (settings, "autosave-interval") : 60;
+
+  if (interval > 0)
+    self->autosave_source = g_timeout_add_seconds (interval, autosave_tick, self);
+}
+
 /* GObject */
 
 static void
@@ -1019,6 +1054,7 @@ catena_window_dispose (GObject *object)
   if (self->run_cancellable)
     g_cancellable_cancel (self->run_cancellable);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_handle_id (&self->autosave_source, g_source_remove);
   if (self->renderer)
     g_signal_handlers_disconnect_by_data (self->renderer, self);
   g_clear_object (&self->renderer);
@@ -1111,6 +1147,8 @@ catena_window_init (CatenaWindow *self)
   self->running_stage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  start_autosave (self);
 
   self->runner = catena_runner_new (NULL);
   self->thumbnailer = catena_thumbnailer_new (catena_runner_get_cache (self->runner),

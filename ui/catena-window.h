@@ -19,6 +19,8 @@ CatenaWindow          *catena_window_new             (GtkApplication *applicatio
 gboolean               catena_window_load            (CatenaWindow   *self,
                                                       GFile          *file,
                                                       GError        **error);
+/* The project came from an autosave: it is unsaved work until the user saves it. */
+void                   catena_window_mark_recovered  (CatenaWindow   *self);
 void                   catena_window_set_project     (CatenaWindow   *self,
                                                       CatenaProject  *project);
 CatenaProject         *catena_window_get_project     (CatenaWindow   *self);
