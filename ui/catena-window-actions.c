@@ -156,6 +156,9 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (g_cancellable_is_cancelled (self->cancellable))
     return; /* the window is gone */
+  /* New outputs: thumbnails, brand scores and approval keys on the review board. */
+  if (self->review_board)
+    catena_review_board_refresh (self->review_board);
   catena_window_toast (self, message);
   catena_window_schedule_refresh (self);
   catena_window_update_actions (self);

@@ -3,6 +3,8 @@
 
 #include "catena-stage-palette.h"
 #include "catena-thumbnailer.h"
+#include "catena-batch-view.h"
+#include "catena-review-board.h"
 #include "catena-window.h"
 
 G_BEGIN_DECLS
@@ -13,7 +15,11 @@ struct _CatenaWindow
 
   /* template */
   AdwToastOverlay *toast_overlay;
-  AdwWindowTitle *window_title;
+  AdwViewSwitcherTitle *window_title;
+  AdwViewStack *view_stack;
+  AdwBin *review_bin;
+  AdwBin *batch_bin;
+  CatenaReviewBoard *review_board; /* owned by review_bin */
   GtkWidget *run_button;
   GtkWidget *cancel_button;
   GtkWidget *progress_bar;

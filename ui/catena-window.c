@@ -867,8 +867,8 @@ catena_window_update_title (CatenaWindow *self)
       g_autofree char *parent = g_file_get_parse_name (file);
       subtitle = g_path_get_dirname (parent);
     }
-  adw_window_title_set_title (self->window_title, title);
-  adw_window_title_set_subtitle (self->window_title, subtitle);
+  adw_view_switcher_title_set_title (self->window_title, title);
+  adw_view_switcher_title_set_subtitle (self->window_title, subtitle);
   gtk_window_set_title (GTK_WINDOW (self), name);
 }
 
@@ -877,6 +877,14 @@ on_history_modified (CatenaWindow *self, GParamSpec *pspec, CatenaHistory *histo
 {
   catena_window_update_title (self);
   catena_window_update_actions (self);
+}
+
+/* Review states and comments live in the project file: they make it unsaved. */
+static void
+on_review_changed (CatenaWindow *self)
+{
+  self->assets_modified = TRUE;
+  catena_window_update_title (self);
 }
 
 void
@@ -926,6 +934,15 @@ catena_window_set_project (CatenaWindow *self, CatenaProject *project)
 
   catena_inspector_set_history (self->inspector, self->history);
   catena_inspector_set_stage (self->inspector, NULL);
+
+  /* Review board and batch view are tied to one project: new ones for each (the old ones are
+   * disposed with their bins' children, which cancels their work). */
+  self->review_board = CATENA_REVIEW_BOARD (
+    catena_review_board_new (project, catena_runner_get_cache (self->runner)));
+  adw_bin_set_child (self->review_bin, GTK_WIDGET (self->review_board));
+  g_signal_connect_object (catena_review_board_get_review (self->review_board), "changed",
+                           G_CALLBACK (on_review_changed), self, G_CONNECT_SWAPPED);
+  adw_bin_set_child (self->batch_bin, catena_batch_view_new (project));
   catena_chain_view_set_chain (self->chain_view, chain);
   gtk_list_box_bind_model (self->asset_list, assets, create_asset_row, self, NULL);
   if (g_list_model_get_n_items (assets) > 0)
@@ -1120,6 +1137,9 @@ catena_window_class_init (CatenaWindowClass *klass)
                                                "/io/github/catena/Catena/catena-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CatenaWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, CatenaWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, CatenaWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, CatenaWindow, review_bin);
+  gtk_widget_class_bind_template_child (widget_class, CatenaWindow, batch_bin);
   gtk_widget_class_bind_template_child (widget_class, CatenaWindow, run_button);
   gtk_widget_class_bind_template_child (widget_class, CatenaWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, CatenaWindow, progress_bar);
