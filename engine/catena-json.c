@@ -54,9 +54,9 @@ catena_json_parse_document (const char *data,
   if (version > max_version)
     {
       g_set_error (error, CATENA_PROJECT_ERROR, CATENA_PROJECT_ERROR_VERSION,
-                   _("“%s” was written by a newer Catena (format version %" G_GINT64_FORMAT
-                     "; this one reads up to %d). Update Catena to open it."),
-                   display_name, version, max_version);
+                   _("“%s” was written by a newer Catena (format version %lld; this one "
+                     "reads up to %d). Update Catena to open it."),
+                   display_name, (long long) version, max_version);
       return NULL;
     }
   if (version < 1)

@@ -941,6 +941,17 @@ execute_stage (Run *run,
   if (provenance && !catena_provenance_save (provenance, cache, key, &cache_error))
     g_warning ("%s", cache_error->message);
 
+  /* A remote stage that ran without a request took a result its provider kept: if a stopped
+   * run sent that request, it was paid for and is billed now. */
+  if (!remote && run->ledger && catena_stage_is_remote_call (stage))
+    {
+      g_autoptr (GError) ledger_error = NULL;
+      catena_ledger_confirm_key (run->ledger, key, provenance ? provenance->cost_usd : -1,
+                                 &ledger_error);
+      if (ledger_error)
+        g_warning ("%s", ledger_error->message);
+    }
+
   if (remote)
     {
       Event *ev;

@@ -466,6 +466,47 @@ catena_ledger_reconcile (CatenaLedger *self, CatenaCache *cache, GError **error)
   return settled->len;
 }
 
+guint
+catena_ledger_confirm_key (CatenaLedger *self,
+                           const char *key,
+                           double reported_usd,
+                           GError **error)
+{
+  g_autoptr (GPtrArray) settled =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) catena_ledger_entry_free);
+  GHashTableIter it;
+  gpointer value;
+
+  g_return_val_if_fail (CATENA_IS_LEDGER (self), 0);
+
+  if (key == NULL || key[0] == '\0')
+    return 0;
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&it, self->open);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      CatenaLedgerEntry *e = value;
+      if (g_strcmp0 (e->key, key) == 0)
+        g_ptr_array_add (settled, catena_ledger_entry_copy (e));
+    }
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < settled->len; i++)
+    {
+      CatenaLedgerEntry *e = settled->pdata[i];
+
+      e->event = CATENA_LEDGER_BILLED;
+      e->time = 0;
+      e->reported_usd = reported_usd >= 0 ? reported_usd : e->estimated_usd;
+      g_free (e->message);
+      e->message = g_strdup (_("Confirmed on resume: the provider's result was kept before the "
+                               "process stopped."));
+      if (!catena_ledger_append (self, e, error))
+        return i;
+    }
+  return settled->len;
+}
+
 typedef struct
 {
   GPtrArray *calls;  /* of CatenaLedgerEntry, first-seen order */

@@ -72,6 +72,14 @@ guint         catena_ledger_get_n_unconfirmed (CatenaLedger    *self);
 guint         catena_ledger_reconcile     (CatenaLedger        *self,
                                            CatenaCache         *cache,
                                            GError             **error);
+/* The same for the calls sent for key whose result a provider kept in its own cache (a
+ * generate stage's candidates) before the process stopped: the next run takes it from there
+ * without a request, so the call it paid for is billed then. reported_usd < 0 means "use
+ * the estimate". Returns how many calls were settled. */
+guint         catena_ledger_confirm_key   (CatenaLedger        *self,
+                                           const char          *key,
+                                           double               reported_usd,
+                                           GError             **error);
 
 /* Every call in the files, merged to its last state, in file order. */
 GPtrArray    *catena_ledger_read_calls    (const char * const  *paths,

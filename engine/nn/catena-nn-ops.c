@@ -136,12 +136,14 @@ strided_copy (const guint8 *src,
 static void
 contiguous_strides (int ndim, const gint64 *dims, gint64 *strides)
 {
-  gint64 s = 1;
+  /* Unsigned: a shape with a zero dimension is legal and empty, yet the product of its other
+   * dimensions may exceed 64 bits (found by fuzzing); such strides are never used to index. */
+  guint64 s = 1;
 
   for (int d = ndim - 1; d >= 0; d--)
     {
-      strides[d] = s;
-      s *= dims[d];
+      strides[d] = (gint64) s;
+      s *= (guint64) dims[d];
     }
 }
 

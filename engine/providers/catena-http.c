@@ -301,9 +301,8 @@ attempt (const CatenaHttpRequest *req,
   else if (t->too_large)
     {
       g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_TOO_LARGE,
-                   _("%s sent a response larger than %" G_GSIZE_FORMAT " MB; Catena refused "
-                     "it."),
-                   req->service, t->max / (1024 * 1024));
+                   _("%s sent a response larger than %zu MB; Catena refused it."),
+                   req->service, (size_t) (t->max / (1024 * 1024)));
       ret = ATTEMPT_FATAL;
     }
   else if (result == CURLE_OPERATION_TIMEDOUT)
@@ -423,7 +422,8 @@ error_detail (CatenaHttpResponse *response)
   if (len == 0 || !json_parser_load_from_data (parser, data, len, NULL))
     return NULL;
   root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  /* A body of only whitespace parses to no root at all (found by fuzzing). */
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   obj = json_node_get_object (root);
   /* OpenAI: {error: {message}}; ComfyUI: {error: {message}} or {error: "..."};
@@ -530,6 +530,7 @@ catena_http_parse_json (CatenaHttpResponse *response, const char *service, GErro
 
   if (len == 0 || !g_utf8_validate (data, len, NULL) ||
       !json_parser_load_from_data (parser, data, len, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,

@@ -236,8 +236,10 @@ catena_lut3d_new_from_data (const char *data,
             {
               if (lut != NULL)
                 return lut_error (error, line_no, _("LUT_3D_SIZE is given twice")), NULL;
-              if (!parse_numbers (arg, 1, v) || v[0] != floor (v[0]) || v[0] < 2 ||
-                  v[0] > CATENA_LUT3D_MAX_SIZE)
+              /* Range first: floor() of a huge value is converted to an integer by GEGL's
+               * fast floor (undefined behaviour, found by fuzzing). */
+              if (!parse_numbers (arg, 1, v) || !(v[0] >= 2 && v[0] <= CATENA_LUT3D_MAX_SIZE) ||
+                  v[0] != floor (v[0]))
                 return lut_error (error, line_no,
                                   _("LUT_3D_SIZE must be a whole number from 2 to 129")), NULL;
               lut = lut_alloc ((guint) v[0]);
@@ -295,8 +297,8 @@ catena_lut3d_new_from_data (const char *data,
     return lut_error (error, 0, _("it has no LUT_3D_SIZE")), NULL;
   if (count != n_entries)
     {
-      g_autofree char *what = g_strdup_printf (_("%" G_GSIZE_FORMAT " table lines where "
-                                                 "LUT_3D_SIZE %u needs %" G_GSIZE_FORMAT),
+      /* Plain %zu: xgettext cannot see through G_GSIZE_FORMAT. */
+      g_autofree char *what = g_strdup_printf (_("%zu table lines where LUT_3D_SIZE %u needs %zu"),
                                                count, lut->size, n_entries);
       return lut_error (error, 0, what), NULL;
     }

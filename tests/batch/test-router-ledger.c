@@ -317,6 +317,12 @@ test_ledger_reconcile (void)
   g_assert_cmpuint (catena_ledger_get_n_unconfirmed (ledger), ==, 1);
   g_assert_cmpfloat_with_epsilon (catena_ledger_get_spent (ledger, "c"), 0.06, 1e-9);
   g_assert_cmpuint (catena_ledger_reconcile (ledger, cache, NULL), ==, 0);
+  /* its result was kept by the provider instead (generate candidates): billed at its cost */
+  g_assert_cmpuint (catena_ledger_confirm_key (ledger, "eeee", 0.05, NULL), ==, 0);
+  g_assert_cmpuint (catena_ledger_confirm_key (ledger, "ffff", 0.05, NULL), ==, 1);
+  g_assert_cmpuint (catena_ledger_get_n_unconfirmed (ledger), ==, 0);
+  g_assert_cmpfloat_with_epsilon (catena_ledger_get_spent (ledger, "c"), 0.09, 1e-9);
+  g_assert_cmpuint (catena_ledger_confirm_key (ledger, "ffff", 0.05, NULL), ==, 0);
   test_rm_rf (dir);
 }
 

@@ -545,6 +545,7 @@ test_files (void)
   Mb *m;
   g_autofree char *json = conv_json (&m, NULL, NULL);
   g_autofree char *evil = NULL;
+  g_auto (GStrv) parts = NULL;
 
   g_assert_no_error (error);
   g_assert_true (g_file_set_contents (jpath, json, -1, &error));
@@ -566,7 +567,8 @@ test_files (void)
   g_assert_nonnull (model);
   g_clear_pointer (&model, catena_nn_tfjs_model_free);
   /* shard names must stay next to model.json */
-  evil = g_strjoinv ("../../etc/passwd", g_strsplit (json, "group1-shard1of1.bin", -1));
+  parts = g_strsplit (json, "group1-shard1of1.bin", -1);
+  evil = g_strjoinv ("../../etc/passwd", parts);
   g_assert_true (g_file_set_contents (jpath, evil, -1, &error));
   model = catena_nn_tfjs_model_load (dir, &error);
   g_assert_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_INVALID);

@@ -38,6 +38,7 @@ test_transitions (void)
     "changes-requested>in-review", "changes-requested>draft",
     "approved>in-review", "approved>changes-requested",
     "rejected>draft", "rejected>in-review",
+    NULL,
   };
 
   for (int from = 0; from <= CATENA_REVIEW_STATE_REJECTED; from++)
