@@ -521,8 +521,15 @@ catena_cli_ledger (int argc, char **argv)
   else
     out = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
   if (!catena_ledger_export_csv ((const char *const *) paths->pdata, by, campaign, out, NULL,
-                                 &error) ||
-      !g_output_stream_close (out, NULL, &error))
+                                 &error))
+    {
+      /* A cancelled close discards the temporary file instead of renaming a partial CSV. */
+      g_autoptr (GCancellable) discard = g_cancellable_new ();
+      g_cancellable_cancel (discard);
+      g_output_stream_close (out, discard, NULL);
+      return fail (error);
+    }
+  if (!g_output_stream_close (out, NULL, &error))
     return fail (error);
   return 0;
 }

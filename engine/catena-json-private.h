@@ -18,6 +18,12 @@ JsonNode *catena_json_parse_document (const char *data,
                                       const char *format,
                                       int         max_version,
                                       GError    **error);
+/* Writes data to file through a temporary file in the same folder renamed on success; on any
+ * failure the existing file is left untouched and the temporary removed. */
+gboolean  catena_file_replace_atomic (GFile      *file,
+                                      const void *data,
+                                      gsize       length,
+                                      GError    **error);
 /* Atomic: temporary file in the same folder, fsync, rename. */
 gboolean  catena_json_save_document (JsonNode   *root,
                                      GFile      *file,

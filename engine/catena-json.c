@@ -74,6 +74,28 @@ not_ours:
   return NULL;
 }
 
+gboolean
+catena_file_replace_atomic (GFile *file, const void *data, gsize length, GError **error)
+{
+  g_autoptr (GFileOutputStream) out = NULL;
+
+  /* g_file_replace writes a temporary file beside the target and renames it over on close.
+   * Not g_file_replace_contents: on a failed write (full disk, quota) GLib 2.74 still closes
+   * the stream normally, which renames the truncated temporary over the user's file (seen in
+   * tests/test-project.c's disk-full case). Closing with a cancelled cancellable discards the
+   * temporary instead. */
+  if (!(out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error)))
+    return FALSE;
+  if (!g_output_stream_write_all (G_OUTPUT_STREAM (out), data, length, NULL, NULL, error))
+    {
+      g_autoptr (GCancellable) discard = g_cancellable_new ();
+      g_cancellable_cancel (discard);
+      g_output_stream_close (G_OUTPUT_STREAM (out), discard, NULL);
+      return FALSE;
+    }
+  return g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error);
+}
+
 JsonNode *
 catena_json_load_document (GFile *file, const char *format, int max_version, GError **error)
 {
@@ -116,8 +138,5 @@ catena_json_save_document (JsonNode *root, GFile *file, GError **error)
   json_generator_set_root (gen, root);
   data = json_generator_to_data (gen, &length);
 
-  /* g_file_replace_contents writes a temporary file beside the target and renames it over,
-   * so a crash or a full disk never leaves a half-written document. */
-  return g_file_replace_contents (file, data, length, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
-                                  NULL, error);
+  return catena_file_replace_atomic (file, data, length, error);
 }

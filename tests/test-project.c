@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "catena-test-util.h"
@@ -217,6 +219,60 @@ test_atomic_save (void)
   test_rm_rf (dir);
 }
 
+/* A full disk (simulated with RLIMIT_FSIZE, which fails writes with EFBIG just as ENOSPC
+ * would) fails the save with an error and leaves the saved project exactly as it was. Run in a
+ * subprocess: the limit applies to the whole process. */
+static void
+test_disk_full (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = test_mkdtemp ();
+      g_autofree char *path = g_build_filename (dir, "p.catena", NULL);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
+      g_autoptr (CatenaProject) project = make_project ();
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+      struct rlimit limit = { 0 };
+      GError *error = NULL;
+
+      g_assert_true (catena_project_save (project, file, &error));
+      g_assert_true (g_file_get_contents (path, &before, NULL, NULL));
+
+      /* Grow the document well past the limit, then try to save it. */
+      for (guint i = 0; i < 200; i++)
+        {
+          g_autofree char *id = g_strdup_printf ("sku-%04u-with-a-long-enough-name", i);
+          g_autoptr (CatenaAsset) asset = catena_asset_new (id);
+          catena_asset_set_source (asset, "photos/a-fairly-long-file-name-for-a-product.png");
+          catena_project_add_asset (project, asset);
+        }
+      signal (SIGXFSZ, SIG_IGN);
+      limit.rlim_cur = limit.rlim_max = strlen (before) + 512;
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+
+      g_assert_false (catena_project_save (project, file, &error));
+      g_assert_nonnull (error);
+      g_printerr ("%s\n", error->message);
+      g_clear_error (&error);
+      g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+      g_assert_cmpstr (before, ==, after);
+      {
+        /* and no temporary file is left beside it */
+        g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+        guint n = 0;
+        while (g_dir_read_name (d))
+          n++;
+        g_assert_cmpuint (n, ==, 1);
+      }
+      test_rm_rf (dir);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*too large*");
+}
+
 static void
 test_chain_file (void)
 {
@@ -385,6 +441,7 @@ main (int argc, char **argv)
   g_test_add_func ("/project/asset-ids", test_asset_ids);
   g_test_add_func ("/project/sections", test_sections);
   g_test_add_func ("/project/autosave", test_autosave);
+  g_test_add_func ("/project/disk-full", test_disk_full);
 
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 
 #include "catena-asset.h"
 #include "catena-error.h"
+#include "catena-lora.h"
 #include "catena-provider.h"
 #include "catena-stages-remote.h"
 
@@ -95,6 +96,35 @@ make_request (CatenaStageStyle *self, CatenaStageContext *ctx, GeglBuffer *input
   return g_steal_pointer (&req);
 }
 
+/* Before any paid call: a LoRA trained for another base model (an SDXL LoRA on a Flux model)
+ * would be accepted by the service and silently do nothing. Local .safetensors files are
+ * checked from their header; remote references (URLs, server-side names) are checked when
+ * they are added to the project's LoRA library. */
+static gboolean
+preflight_lora (CatenaStageStyle *self, CatenaStageContext *ctx, GError **error)
+{
+  const char *model = catena_stage_get_model (CATENA_STAGE (self));
+  g_autofree char *path = NULL;
+  g_autoptr (CatenaLoraInfo) info = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (g_str_has_prefix (self->lora, "http://") || g_str_has_prefix (self->lora, "https://"))
+    return TRUE;
+  path = g_path_is_absolute (self->lora) || ctx == NULL || ctx->base_dir == NULL
+           ? g_strdup (self->lora)
+           : g_build_filename (ctx->base_dir, self->lora, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  if (!(info = catena_lora_inspect_file (path, &local_error)) ||
+      !catena_lora_check_compatible (info, catena_base_model_for_model_id (model), &local_error))
+    {
+      g_set_error (error, CATENA_STAGE_ERROR, CATENA_STAGE_ERROR_INVALID_PARAMETER, "%s",
+                   local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static CatenaProvider *
 get_provider (CatenaStage *stage, GError **error)
 {
@@ -118,7 +148,7 @@ catena_stage_style_process (CatenaStage *stage, CatenaStageContext *ctx, GeglBuf
 
   catena_provenance_set_pending (NULL);
   if (!(provider = get_provider (stage, error)) ||
-      !(req = make_request (self, ctx, input, error)))
+      !(req = make_request (self, ctx, input, error)) || !preflight_lora (self, ctx, error))
     return NULL;
   result = catena_provider_run (provider, req, forward_progress, ctx,
                                 ctx ? ctx->cancellable : NULL, error);
@@ -177,6 +207,8 @@ catena_stage_style_render_sweep (CatenaStageStyle *self,
         }
     }
 
+  if (n_missing > 0 && !preflight_lora (self, ctx, error))
+    return NULL;
   if (n_missing > 0 && confirm && !confirm (cost, n_missing, confirm_data))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,

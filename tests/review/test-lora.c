@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include "catena-engine.h"
+
 #include <string.h>
 
 #include "../catena-test-util.h"
@@ -368,10 +370,41 @@ test_library (void)
   test_rm_rf (dir);
 }
 
+/* The style stage refuses a LoRA made for another base model before any request: the provider
+ * endpoint points at a closed port, so reaching the network would fail differently. */
+static void
+test_style_preflight (void)
+{
+  g_autofree char *sdxl = g_build_filename (g_getenv ("CATENA_SOURCE_DIR"), "tests", "fuzz",
+                                            "corpus", "safetensors", "sdxl-lora.safetensors",
+                                            NULL);
+  g_autoptr (CatenaStage) style = catena_stage_new ("style", NULL);
+  g_autoptr (GeglBuffer) input = gegl_buffer_new (GEGL_RECTANGLE (0, 0, 8, 8),
+                                                  babl_format ("R'G'B'A float"));
+  g_autoptr (GeglBuffer) out = NULL;
+  GError *error = NULL;
+
+  g_setenv ("FAL_KEY", "test-key-not-real", TRUE);
+  g_setenv ("CATENA_FAL_QUEUE_URL", "http://127.0.0.1:9", TRUE);
+  g_setenv ("CATENA_FAL_REST_URL", "http://127.0.0.1:9", TRUE);
+  g_object_set (style, "provider", "fal", "model", "fal-ai/flux-lora", "lora", sdxl, "prompt",
+                "a mug", NULL);
+  out = catena_stage_process (style, NULL, input, &error);
+  g_assert_null (out);
+  g_assert_error (error, CATENA_STAGE_ERROR, CATENA_STAGE_ERROR_INVALID_PARAMETER);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "SDXL"));
+  g_clear_error (&error);
+  g_unsetenv ("FAL_KEY");
+  g_unsetenv ("CATENA_FAL_QUEUE_URL");
+  g_unsetenv ("CATENA_FAL_REST_URL");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  catena_engine_init ();
 
   g_test_add_func ("/lora/detect", test_detect);
   g_test_add_func ("/lora/metadata", test_metadata);
@@ -379,5 +412,6 @@ main (int argc, char **argv)
   g_test_add_func ("/lora/safetensors/malformed", test_malformed);
   g_test_add_func ("/lora/safetensors/fuzz", test_fuzz);
   g_test_add_func ("/lora/library", test_library);
+  g_test_add_func ("/lora/style-preflight", test_style_preflight);
   return g_test_run ();
 }
