@@ -6,6 +6,8 @@
 #   build-aux/test.sh                 the normal build (_build)
 #   build-aux/test.sh --sanitize      also a second build with AddressSanitizer +
 #                                     UndefinedBehaviorSanitizer (_build-asan), as CI does
+#   build-aux/test.sh --fuzz SECONDS  also run every libFuzzer harness for SECONDS from its
+#                                     seed corpus (clang build _build-fuzz), as CI does
 # Extra arguments go to `meson test` (e.g. a suite: --suite engine).
 set -euo pipefail
 
@@ -13,12 +15,22 @@ cd "$(dirname "$0")/.."
 build_dir=${CATENA_BUILD_DIR:-_build}
 asan_dir=${CATENA_ASAN_BUILD_DIR:-_build-asan}
 sanitize=0
-if [[ ${1:-} == --sanitize ]]; then
-  sanitize=1
-  shift
-fi
+fuzz_seconds=0
+while (($#)); do
+  case $1 in
+    --sanitize) sanitize=1; shift ;;
+    --fuzz) fuzz_seconds=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 
 build-aux/setup.sh --tests
+if ((fuzz_seconds > 0)) && ! command -v clang >/dev/null; then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+    clang libclang-rt-14-dev
+fi
 
 # Model weights for the neural stages: fetched once into the cache folder the scripts own.
 if [[ -x build-aux/fetch-models.sh ]]; then
@@ -51,6 +63,22 @@ if ((sanitize)); then
       --logbase asan-ui "$@" || status=$?
     logs+=("$asan_dir/meson-logs/asan-ui.json")
   fi
+fi
+
+if ((fuzz_seconds > 0)); then
+  # One result per harness: passed when the bounded run found no new crash.
+  fuzz_log=$(mktemp)
+  build-aux/run-fuzzers.sh "$fuzz_seconds" | tee "$fuzz_log" || status=1
+  python3 - "$fuzz_log" > "${build_dir}/meson-logs/fuzz.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 5 and f[0] != "harness" and f[4].isdigit():
+        print(json.dumps({"name": "fuzz-" + f[0], "stdout": "",
+                          "result": "OK" if f[4] == "0" else "FAIL"}))
+PY
+  logs+=("$build_dir/meson-logs/fuzz.json")
+  rm -f "$fuzz_log"
 fi
 
 python3 - "${logs[@]}" <<'PY'

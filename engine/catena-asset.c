@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "catena-util-private.h"
 #include "catena-asset.h"
 #include "catena-enums.h"
 #include "catena-error.h"
@@ -31,16 +32,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 static void
 catena_asset_finalize (GObject *object)
@@ -172,7 +163,7 @@ void
 catena_asset_set_name (CatenaAsset *self, const char *name)
 {
   g_return_if_fail (CATENA_IS_ASSET (self));
-  if (set_str (&self->name, name))
+  if (catena_set_str (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
 }
 
@@ -187,7 +178,7 @@ void
 catena_asset_set_source (CatenaAsset *self, const char *source)
 {
   g_return_if_fail (CATENA_IS_ASSET (self));
-  if (set_str (&self->source, source))
+  if (catena_set_str (&self->source, source))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOURCE]);
 }
 
@@ -202,7 +193,7 @@ void
 catena_asset_set_prompt (CatenaAsset *self, const char *prompt)
 {
   g_return_if_fail (CATENA_IS_ASSET (self));
-  if (set_str (&self->prompt, prompt))
+  if (catena_set_str (&self->prompt, prompt))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROMPT]);
 }
 

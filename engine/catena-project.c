@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "catena-util-private.h"
 #include "catena-error.h"
 #include "catena-json-private.h"
 #include "catena-project.h"
@@ -38,16 +39,6 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
-
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 static void
 catena_project_finalize (GObject *object)
@@ -188,7 +179,7 @@ void
 catena_project_set_name (CatenaProject *self, const char *name)
 {
   g_return_if_fail (CATENA_IS_PROJECT (self));
-  if (set_str (&self->name, name))
+  if (catena_set_str (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
 }
 
@@ -203,7 +194,7 @@ void
 catena_project_set_output_dir (CatenaProject *self, const char *output_dir)
 {
   g_return_if_fail (CATENA_IS_PROJECT (self));
-  if (set_str (&self->output_dir, output_dir))
+  if (catena_set_str (&self->output_dir, output_dir))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_DIR]);
 }
 
@@ -367,7 +358,7 @@ catena_project_new_from_json (JsonNode *node, GError **error)
         }
       out = json_object_get_member (json_node_get_object (member), "output-dir");
       if (out && JSON_NODE_HOLDS_VALUE (out) && json_node_get_value_type (out) == G_TYPE_STRING)
-        set_str (&project->output_dir, json_node_get_string (out));
+        catena_set_str (&project->output_dir, json_node_get_string (out));
     }
 
   member = json_object_get_member (obj, "chain");

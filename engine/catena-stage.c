@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-util-private.h"
 #include "catena-asset.h"
 #include "catena-error.h"
 #include "catena-stage-private.h"
@@ -32,17 +33,6 @@ static GMutex registry_lock;
 static GArray *registry; /* of GType, in registration order */
 
 static G_DEFINE_QUARK (catena-param-color, catena_param_color)
-
-/* GLib 2.74 has no g_set_str. */
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 static void
 catena_stage_finalize (GObject *object)
@@ -315,7 +305,7 @@ void
 catena_stage_set_id (CatenaStage *self, const char *id)
 {
   CatenaStagePrivate *priv = catena_stage_get_instance_private (self);
-  if (set_str (&priv->id, id))
+  if (catena_set_str (&priv->id, id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
 }
 
@@ -330,7 +320,7 @@ void
 catena_stage_set_provider (CatenaStage *self, const char *provider)
 {
   CatenaStagePrivate *priv = catena_stage_get_instance_private (self);
-  if (set_str (&priv->provider, provider ? provider : "local"))
+  if (catena_set_str (&priv->provider, provider ? provider : "local"))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROVIDER]);
 }
 
@@ -345,7 +335,7 @@ void
 catena_stage_set_model (CatenaStage *self, const char *model)
 {
   CatenaStagePrivate *priv = catena_stage_get_instance_private (self);
-  if (set_str (&priv->model, model ? model : ""))
+  if (catena_set_str (&priv->model, model ? model : ""))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
 }
 

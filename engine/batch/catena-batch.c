@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-util-private.h"
 #include "catena-asset.h"
 #include "catena-batch.h"
 #include "catena-enums.h"
@@ -22,17 +23,6 @@ G_DEFINE_ENUM_TYPE (CatenaBatchState, catena_batch_state,
                     G_DEFINE_ENUM_VALUE (CATENA_BATCH_RUNNING, "running"),
                     G_DEFINE_ENUM_VALUE (CATENA_BATCH_PAUSED, "paused"),
                     G_DEFINE_ENUM_VALUE (CATENA_BATCH_FINISHED, "finished"))
-
-/* GLib 2.74 has no g_set_str. */
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Rows */
@@ -190,7 +180,7 @@ catena_batch_row_init (CatenaBatchRow *self)
 #define ROW_SET_STR(self, field, prop, value)                                                    \
   G_STMT_START                                                                                   \
   {                                                                                              \
-    if (set_str (&(self)->field, (value)))                                                       \
+    if (catena_set_str (&(self)->field, (value)))                                                       \
       g_object_notify_by_pspec (G_OBJECT (self), row_properties[prop]);                          \
   }                                                                                              \
   G_STMT_END
@@ -910,7 +900,7 @@ catena_batch_set_ledger (CatenaBatch *self, CatenaLedger *ledger, const char *ca
 {
   g_return_if_fail (CATENA_IS_BATCH (self));
   g_set_object (&self->ledger, ledger);
-  set_str (&self->campaign, campaign ? campaign : "");
+  catena_set_str (&self->campaign, campaign ? campaign : "");
 }
 
 void
@@ -961,7 +951,7 @@ set_state (CatenaBatch *self, CatenaBatchState state, const char *message)
       self->state = state;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
     }
-  if (message && set_str (&self->message, message))
+  if (message && catena_set_str (&self->message, message))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE]);
 }
 

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "catena-util-private.h"
 #include "catena-asset.h"
 #include "catena-error.h"
 #include "catena-image-io.h"
@@ -31,16 +32,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 static void
 forward_progress (double fraction, const char *message, gpointer user_data)
@@ -149,11 +140,11 @@ catena_stage_edit_set_property (GObject *object, guint prop_id, const GValue *va
   switch (prop_id)
     {
     case PROP_INSTRUCTION:
-      if (set_str (&self->instruction, g_value_get_string (value)))
+      if (catena_set_str (&self->instruction, g_value_get_string (value)))
         g_object_notify_by_pspec (object, pspec);
       break;
     case PROP_MASK:
-      if (set_str (&self->mask, g_value_get_string (value)))
+      if (catena_set_str (&self->mask, g_value_get_string (value)))
         g_object_notify_by_pspec (object, pspec);
       break;
     case PROP_SEED:

@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "catena-util-private.h"
 #include "catena-asset.h"
 #include "catena-error.h"
 #include "catena-provider.h"
@@ -40,16 +41,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 static const char *
 effective_prompt (CatenaStageGenerate *self, CatenaStageContext *ctx)
@@ -262,11 +253,11 @@ catena_stage_generate_set_property (GObject *object, guint prop_id, const GValue
   switch (prop_id)
     {
     case PROP_PROMPT:
-      if (set_str (&self->prompt, g_value_get_string (value)))
+      if (catena_set_str (&self->prompt, g_value_get_string (value)))
         g_object_notify_by_pspec (object, pspec);
       break;
     case PROP_NEGATIVE_PROMPT:
-      if (set_str (&self->negative_prompt, g_value_get_string (value)))
+      if (catena_set_str (&self->negative_prompt, g_value_get_string (value)))
         g_object_notify_by_pspec (object, pspec);
       break;
     case PROP_WIDTH:

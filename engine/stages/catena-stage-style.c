@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "catena-util-private.h"
 #include "catena-asset.h"
 #include "catena-error.h"
 #include "catena-lora.h"
@@ -45,16 +46,6 @@ catena_stage_style_get_sweep_strengths (guint *n_strengths)
 {
   *n_strengths = G_N_ELEMENTS (sweep_strengths);
   return sweep_strengths;
-}
-
-static gboolean
-set_str (char **dest, const char *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
 }
 
 static void
@@ -273,11 +264,11 @@ catena_stage_style_set_property (GObject *object, guint prop_id, const GValue *v
   switch (prop_id)
     {
     case PROP_LORA:
-      if (set_str (&self->lora, g_value_get_string (value)))
+      if (catena_set_str (&self->lora, g_value_get_string (value)))
         g_object_notify_by_pspec (object, pspec);
       break;
     case PROP_PROMPT:
-      if (set_str (&self->prompt, g_value_get_string (value)))
+      if (catena_set_str (&self->prompt, g_value_get_string (value)))
         g_object_notify_by_pspec (object, pspec);
       break;
     case PROP_STRENGTH:
