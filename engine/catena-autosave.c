@@ -158,11 +158,11 @@ catena_autosave_list (void)
         continue;
       entry = g_new0 (CatenaAutosaveEntry, 1);
       entry->autosave = g_object_ref (file);
-      entry->original = g_strdup (json_object_get_string_member_with_default (meta, "original",
+      entry->original = g_strdup (catena_json_string (meta, "original",
                                                                               NULL));
-      entry->name = g_strdup (json_object_get_string_member_with_default (
+      entry->name = g_strdup (catena_json_string (
         json_node_get_object (root), "name", NULL));
-      stamp = json_object_get_string_member_with_default (meta, "saved-at", NULL);
+      stamp = catena_json_string (meta, "saved-at", NULL);
       entry->saved_at = stamp ? g_date_time_new_from_iso8601 (stamp, NULL) : NULL;
       if (entry->saved_at == NULL)
         entry->saved_at = g_date_time_new_from_unix_utc (0);

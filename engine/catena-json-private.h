@@ -29,4 +29,50 @@ gboolean  catena_json_save_document (JsonNode   *root,
                                      GFile      *file,
                                      GError    **error);
 
+/* Typed member access for untrusted documents and server answers: the default when the member
+ * is missing, null or of another type. json-glib's *_with_default accessors log a critical on
+ * a type mismatch (found by fuzzing ComfyUI workflows). */
+static inline JsonNode *
+catena_json_value_ (JsonObject *object, const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  return node && JSON_NODE_HOLDS_VALUE (node) ? node : NULL;
+}
+
+static inline const char *
+catena_json_string (JsonObject *object, const char *name, const char *def)
+{
+  JsonNode *node = catena_json_value_ (object, name);
+  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node)
+                                                                   : def;
+}
+
+static inline gboolean
+catena_json_is_number_ (JsonNode *node)
+{
+  GType t = json_node_get_value_type (node);
+  return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE || t == G_TYPE_BOOLEAN;
+}
+
+static inline gint64
+catena_json_int (JsonObject *object, const char *name, gint64 def)
+{
+  JsonNode *node = catena_json_value_ (object, name);
+  return node && catena_json_is_number_ (node) ? json_node_get_int (node) : def;
+}
+
+static inline double
+catena_json_double (JsonObject *object, const char *name, double def)
+{
+  JsonNode *node = catena_json_value_ (object, name);
+  return node && catena_json_is_number_ (node) ? json_node_get_double (node) : def;
+}
+
+static inline gboolean
+catena_json_boolean (JsonObject *object, const char *name, gboolean def)
+{
+  JsonNode *node = catena_json_value_ (object, name);
+  return node && catena_json_is_number_ (node) ? json_node_get_boolean (node) : def;
+}
+
 G_END_DECLS

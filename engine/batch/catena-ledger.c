@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catena-json-private.h"
 #include "catena-ledger.h"
 #include "catena-provider.h"
 
@@ -135,7 +136,7 @@ entry_from_line (const char *line, gsize len)
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   o = json_node_get_object (json_parser_get_root (parser));
-  event = json_object_get_string_member_with_default (o, "event", "");
+  event = catena_json_string (o, "event", "");
   e = catena_ledger_entry_new ();
   if (g_str_equal (event, "sent"))
     e->event = CATENA_LEDGER_SENT;
@@ -146,7 +147,7 @@ entry_from_line (const char *line, gsize len)
   else
     return NULL;
 #define STR(field, name)                                                                         \
-  e->field = g_strdup (json_object_get_string_member_with_default (o, name, ""))
+  e->field = g_strdup (catena_json_string (o, name, ""))
   STR (call_id, "call");
   STR (campaign, "campaign");
   STR (asset, "asset");
@@ -157,14 +158,14 @@ entry_from_line (const char *line, gsize len)
   STR (key, "key");
 #undef STR
   if (json_object_has_member (o, "remote_id"))
-    e->remote_id = g_strdup (json_object_get_string_member_with_default (o, "remote_id", ""));
+    e->remote_id = g_strdup (catena_json_string (o, "remote_id", ""));
   if (json_object_has_member (o, "message"))
-    e->message = g_strdup (json_object_get_string_member_with_default (o, "message", ""));
-  e->time = json_object_get_int_member_with_default (o, "t", 0);
-  e->estimated_usd = json_object_get_double_member_with_default (o, "estimated_usd", 0);
-  e->reported_usd = json_object_get_double_member_with_default (o, "reported_usd", 0);
-  e->started_at = json_object_get_int_member_with_default (o, "started", 0);
-  e->duration_s = json_object_get_double_member_with_default (o, "duration_s", 0);
+    e->message = g_strdup (catena_json_string (o, "message", ""));
+  e->time = catena_json_int (o, "t", 0);
+  e->estimated_usd = catena_json_double (o, "estimated_usd", 0);
+  e->reported_usd = catena_json_double (o, "reported_usd", 0);
+  e->started_at = catena_json_int (o, "started", 0);
+  e->duration_s = catena_json_double (o, "duration_s", 0);
   if (e->call_id[0] == '\0')
     return NULL;
   return g_steal_pointer (&e);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-asset.h"
 #include "catena-provider.h"
 #include "catena-router.h"
@@ -252,8 +253,8 @@ catena_router_load_rules (CatenaRouter *self, JsonNode *node, GError **error)
               if (!JSON_NODE_HOLDS_OBJECT (rule))
                 return invalid (error, _("a rule must be {\"provider\": …, \"model\": …}."));
               r = json_node_get_object (rule);
-              provider = json_object_get_string_member_with_default (r, "provider", NULL);
-              model = json_object_get_string_member_with_default (r, "model", "");
+              provider = catena_json_string (r, "provider", NULL);
+              model = catena_json_string (r, "model", "");
               if (provider == NULL)
                 return invalid (error, _("a rule has no “provider”."));
               if (!check_rule (klass, kind, provider, error))
@@ -328,10 +329,10 @@ catena_router_load_pricing (CatenaRouter *self, JsonNode *node, GError **error)
       if (!JSON_NODE_HOLDS_OBJECT (n))
         goto bad;
       p = json_node_get_object (n);
-      provider = json_object_get_string_member_with_default (p, "provider", NULL);
-      model = json_object_get_string_member_with_default (p, "model", "*");
-      per_image = json_object_get_double_member_with_default (p, "per_image", 0);
-      per_mp = json_object_get_double_member_with_default (p, "per_megapixel", 0);
+      provider = catena_json_string (p, "provider", NULL);
+      model = catena_json_string (p, "model", "*");
+      per_image = catena_json_double (p, "per_image", 0);
+      per_mp = catena_json_double (p, "per_megapixel", 0);
       if (provider == NULL || !(per_image >= 0) || !(per_mp >= 0) || !isfinite (per_image) ||
           !isfinite (per_mp))
         goto bad;
@@ -344,7 +345,7 @@ catena_router_load_pricing (CatenaRouter *self, JsonNode *node, GError **error)
                    i + 1);
       return FALSE;
     }
-  if ((date = json_object_get_string_member_with_default (root, "read_on", NULL)))
+  if ((date = catena_json_string (root, "read_on", NULL)))
     {
       g_free (self->pricing_date);
       self->pricing_date = g_strdup (date);
@@ -353,7 +354,7 @@ catena_router_load_pricing (CatenaRouter *self, JsonNode *node, GError **error)
     {
       g_free (self->pricing_source);
       self->pricing_source =
-        g_strdup (json_object_get_string_member_with_default (root, "source", ""));
+        g_strdup (catena_json_string (root, "source", ""));
     }
   return TRUE;
 }

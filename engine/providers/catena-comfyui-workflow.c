@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-asset.h"
 #include "catena-chain.h"
 #include "catena-error.h"
@@ -450,7 +451,7 @@ static JsonObject *
 node_inputs (Importer *im, const char *id, const char **class_type)
 {
   JsonObject *node = catena_json_get_object (im->prompt, id);
-  *class_type = node ? json_object_get_string_member_with_default (node, "class_type", "") : "";
+  *class_type = node ? catena_json_string (node, "class_type", "") : "";
   return node ? catena_json_get_object (node, "inputs") : NULL;
 }
 
@@ -758,7 +759,7 @@ catena_comfyui_import_workflow (JsonNode *workflow, GPtrArray **ignored, GError 
     {
       JsonNode *n = json_object_get_member (root, l->data);
       if (!JSON_NODE_HOLDS_OBJECT (n) ||
-          !json_object_get_string_member_with_default (json_node_get_object (n), "class_type",
+          !catena_json_string (json_node_get_object (n), "class_type",
                                                        NULL))
         goto invalid;
       if (g_strcmp0 (json_object_get_string_member (json_node_get_object (n), "class_type"),

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-provider-private.h"
 
 /* One easy handle per attempt, driven through a multi handle so that a cancelled
@@ -433,7 +434,7 @@ error_detail (CatenaHttpResponse *response)
       JsonNode *e = json_object_get_member (obj, "error");
       if (JSON_NODE_HOLDS_OBJECT (e) &&
           json_object_has_member (json_node_get_object (e), "message"))
-        return g_strdup (json_object_get_string_member_with_default (json_node_get_object (e),
+        return g_strdup (catena_json_string (json_node_get_object (e),
                                                                      "message", ""));
       if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
         return g_strdup (json_node_get_string (e));
@@ -462,13 +463,13 @@ error_detail (CatenaHttpResponse *response)
                   if (json_node_get_value_type (last) == G_TYPE_STRING)
                     g_string_append_printf (s, "%s: ", json_node_get_string (last));
                 }
-              g_string_append (s, json_object_get_string_member_with_default (io, "msg", ""));
+              g_string_append (s, catena_json_string (io, "msg", ""));
             }
           return g_string_free (s, FALSE);
         }
     }
   if (json_object_has_member (obj, "message"))
-    return g_strdup (json_object_get_string_member_with_default (obj, "message", ""));
+    return g_strdup (catena_json_string (obj, "message", ""));
   return NULL;
 }
 

@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-error.h"
 #include "catena-provider-private.h"
 
@@ -170,8 +171,8 @@ upload_image (CatenaProvider *self, GBytes *png, const char *prefix, GCancellabl
       g_prefix_error (error, _("Uploading the image to ComfyUI failed: "));
       return NULL;
     }
-  name = json_object_get_string_member_with_default (json_node_get_object (answer), "name", NULL);
-  subfolder = json_object_get_string_member_with_default (json_node_get_object (answer),
+  name = catena_json_string (json_node_get_object (answer), "name", NULL);
+  subfolder = catena_json_string (json_node_get_object (answer),
                                                           "subfolder", "");
   if (name == NULL)
     {
@@ -249,17 +250,17 @@ wait_on_socket (CatenaProvider *self, CatenaWebSocket *ws, const char *prompt_id
           !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         continue; /* a garbled message costs a progress update, not the run */
       msg = json_node_get_object (json_parser_get_root (parser));
-      type = json_object_get_string_member_with_default (msg, "type", "");
+      type = catena_json_string (msg, "type", "");
       data = catena_json_get_object (msg, "data");
       if (data == NULL)
         continue;
-      pid = json_object_get_string_member_with_default (data, "prompt_id", NULL);
+      pid = catena_json_string (data, "prompt_id", NULL);
       if (pid && g_strcmp0 (pid, prompt_id) != 0)
         continue; /* another client's prompt */
       if (g_str_equal (type, "progress"))
         {
-          double value = json_object_get_double_member_with_default (data, "value", 0);
-          double max = json_object_get_double_member_with_default (data, "max", 0);
+          double value = catena_json_double (data, "value", 0);
+          double max = catena_json_double (data, "max", 0);
           if (max > 0)
             catena_provider_report (progress, progress_data, 0.1 + 0.75 * value / max,
                                     _("Running"));
@@ -276,9 +277,9 @@ wait_on_socket (CatenaProvider *self, CatenaWebSocket *ws, const char *prompt_id
         {
           g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
                        _("ComfyUI failed in node %s (%s): %.300s"),
-                       json_object_get_string_member_with_default (data, "node_id", "?"),
-                       json_object_get_string_member_with_default (data, "node_type", "?"),
-                       json_object_get_string_member_with_default (data, "exception_message",
+                       catena_json_string (data, "node_id", "?"),
+                       catena_json_string (data, "node_type", "?"),
+                       catena_json_string (data, "exception_message",
                                                                    ""));
           return WAIT_FAILED;
         }
@@ -316,7 +317,7 @@ static gboolean
 history_failed (JsonObject *entry, GError **error)
 {
   JsonObject *status = catena_json_get_object (entry, "status");
-  const char *s = status ? json_object_get_string_member_with_default (status, "status_str", "")
+  const char *s = status ? catena_json_string (status, "status_str", "")
                          : "";
 
   if (g_strcmp0 (s, "error") != 0)
@@ -362,13 +363,13 @@ fetch_outputs (CatenaProvider *self, JsonObject *entry, CatenaProviderResult *re
             continue;
           io = json_node_get_object (im);
           /* previews of intermediate nodes are "temp"; Catena wants what SaveImage wrote */
-          if (g_strcmp0 (json_object_get_string_member_with_default (io, "type", "output"),
+          if (g_strcmp0 (catena_json_string (io, "type", "output"),
                          "output") != 0)
             continue;
-          fn = g_uri_escape_string (json_object_get_string_member_with_default (io, "filename",
+          fn = g_uri_escape_string (catena_json_string (io, "filename",
                                                                                 ""),
                                     NULL, FALSE);
-          sub = g_uri_escape_string (json_object_get_string_member_with_default (io, "subfolder",
+          sub = g_uri_escape_string (catena_json_string (io, "subfolder",
                                                                                  ""),
                                      NULL, FALSE);
           ty = g_uri_escape_string ("output", NULL, FALSE);
@@ -498,7 +499,7 @@ comfy_run (CatenaProvider *self, const CatenaProviderRequest *r,
   if (!catena_http_check_status (resp, SERVICE, NULL, error) ||
       !(queued = catena_http_parse_json (resp, SERVICE, error)))
     return NULL;
-  prompt_id = g_strdup (json_object_get_string_member_with_default (json_node_get_object (queued),
+  prompt_id = g_strdup (catena_json_string (json_node_get_object (queued),
                                                                     "prompt_id", NULL));
   if (prompt_id == NULL || strspn (prompt_id, "0123456789abcdefABCDEF-") != strlen (prompt_id))
     {
@@ -535,8 +536,8 @@ comfy_run (CatenaProvider *self, const CatenaProviderRequest *r,
         {
           JsonObject *st = catena_json_get_object (json_node_get_object (entry), "status");
           /* a history entry may appear before outputs are complete on some servers */
-          if (st == NULL || json_object_get_boolean_member_with_default (st, "completed", TRUE) ||
-              g_strcmp0 (json_object_get_string_member_with_default (st, "status_str", ""),
+          if (st == NULL || catena_json_boolean (st, "completed", TRUE) ||
+              g_strcmp0 (catena_json_string (st, "status_str", ""),
                          "error") == 0)
             break;
         }

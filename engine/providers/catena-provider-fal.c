@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-error.h"
 #include "catena-provider-private.h"
 
@@ -239,9 +240,9 @@ fal_upload (FalCall *c, GBytes *png, const char *file_name, GCancellable *cancel
       g_prefix_error (error, _("Uploading the image failed: "));
       return NULL;
     }
-  upload_url = json_object_get_string_member_with_default (json_node_get_object (answer),
+  upload_url = catena_json_string (json_node_get_object (answer),
                                                            "upload_url", NULL);
-  file_url = json_object_get_string_member_with_default (json_node_get_object (answer),
+  file_url = catena_json_string (json_node_get_object (answer),
                                                          "file_url", NULL);
   if (upload_url == NULL || file_url == NULL)
     {
@@ -396,7 +397,7 @@ collect_image_urls (JsonObject *out, GPtrArray *urls)
       {
         JsonNode *n = json_array_get_element (images, i);
         const char *url = JSON_NODE_HOLDS_OBJECT (n)
-                            ? json_object_get_string_member_with_default (
+                            ? catena_json_string (
                                 json_node_get_object (n), "url", NULL)
                             : NULL;
         if (url == NULL)
@@ -405,7 +406,7 @@ collect_image_urls (JsonObject *out, GPtrArray *urls)
       }
   else if (image)
     {
-      const char *url = json_object_get_string_member_with_default (image, "url", NULL);
+      const char *url = catena_json_string (image, "url", NULL);
       if (url == NULL)
         return FALSE;
       g_ptr_array_add (urls, g_strdup (url));
@@ -460,7 +461,7 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
   submit_url = g_strdup_printf ("%s/%s", c.queue, model);
   if (!(submitted = fal_json (&c, "POST", submit_url, body, FALSE, cancellable, error)))
     return NULL;
-  request_id = json_object_get_string_member_with_default (json_node_get_object (submitted),
+  request_id = catena_json_string (json_node_get_object (submitted),
                                                            "request_id", NULL);
   if (request_id == NULL || !g_uuid_string_is_valid (request_id))
     {
@@ -498,11 +499,11 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
           g_propagate_error (error, g_steal_pointer (&poll_error));
           return NULL;
         }
-      status = json_object_get_string_member_with_default (json_node_get_object (st), "status",
+      status = catena_json_string (json_node_get_object (st), "status",
                                                            "");
       if (g_str_equal (status, "COMPLETED"))
         {
-          const char *err = json_object_get_string_member_with_default (
+          const char *err = catena_json_string (
             json_node_get_object (st), "error", NULL);
           if (err)
             {
@@ -557,7 +558,7 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
   result->provenance->model = g_strdup (model);
   result->provenance->remote_id = g_strdup (request_id);
   result->provenance->cost_usd = fal_estimate_cost (self, r);
-  result->provenance->seed = json_object_get_int_member_with_default (json_node_get_object (output),
+  result->provenance->seed = catena_json_int (json_node_get_object (output),
                                                                       "seed", r->seed);
   result->provenance->parameters = catena_provider_request_to_json (r);
   json_object_set_string_member (result->provenance->parameters, "endpoint", model);

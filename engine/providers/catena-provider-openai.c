@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-error.h"
 #include "catena-provider-private.h"
 
@@ -211,11 +212,11 @@ openai_run (CatenaProvider *self, const CatenaProviderRequest *r,
     {
       JsonNode *item = json_array_get_element (data, i);
       const char *b64 = JSON_NODE_HOLDS_OBJECT (item)
-                          ? json_object_get_string_member_with_default (
+                          ? catena_json_string (
                               json_node_get_object (item), "b64_json", NULL)
                           : NULL;
       const char *item_url = JSON_NODE_HOLDS_OBJECT (item)
-                               ? json_object_get_string_member_with_default (
+                               ? catena_json_string (
                                    json_node_get_object (item), "url", NULL)
                                : NULL;
       GeglBuffer *image;

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-asset.h"
 #include "catena-cache.h"
 #include "catena-error.h"
@@ -191,7 +192,7 @@ catena_provenance_new_from_json (JsonNode *node, GError **error)
   JsonObject *o;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
-      g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (node),
+      g_strcmp0 (catena_json_string (json_node_get_object (node),
                                                              "format", ""),
                  "catena-provenance") != 0)
     {
@@ -200,16 +201,16 @@ catena_provenance_new_from_json (JsonNode *node, GError **error)
       return NULL;
     }
   o = json_node_get_object (node);
-  self->provider = g_strdup (json_object_get_string_member_with_default (o, "provider", ""));
-  self->model = g_strdup (json_object_get_string_member_with_default (o, "model", ""));
-  self->stage_kind = g_strdup (json_object_get_string_member_with_default (o, "stage_kind", ""));
-  self->seed = json_object_get_int_member_with_default (o, "seed", -1);
-  self->cost_usd = json_object_get_double_member_with_default (o, "cost_usd", 0);
-  self->started_at = json_object_get_int_member_with_default (o, "started_at", 0);
-  self->duration_s = json_object_get_double_member_with_default (o, "duration_s", 0);
-  self->n_outputs = json_object_get_int_member_with_default (o, "n_outputs", 0);
+  self->provider = g_strdup (catena_json_string (o, "provider", ""));
+  self->model = g_strdup (catena_json_string (o, "model", ""));
+  self->stage_kind = g_strdup (catena_json_string (o, "stage_kind", ""));
+  self->seed = catena_json_int (o, "seed", -1);
+  self->cost_usd = catena_json_double (o, "cost_usd", 0);
+  self->started_at = catena_json_int (o, "started_at", 0);
+  self->duration_s = catena_json_double (o, "duration_s", 0);
+  self->n_outputs = catena_json_int (o, "n_outputs", 0);
   if (json_object_has_member (o, "remote_id"))
-    self->remote_id = g_strdup (json_object_get_string_member_with_default (o, "remote_id", ""));
+    self->remote_id = g_strdup (catena_json_string (o, "remote_id", ""));
   if (catena_json_get_object (o, "parameters"))
     self->parameters = json_object_ref (json_object_get_object_member (o, "parameters"));
   return g_steal_pointer (&self);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-brand-kit.h"
 #include "catena-error.h"
 #include "catena-image-io.h"
@@ -178,7 +179,7 @@ parse_into (CatenaBrandKit *self,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return invalid (error, _("it is not a JSON object"));
   o = json_node_get_object (node);
-  if (json_object_get_int_member_with_default (o, "version", 1) > 1)
+  if (catena_json_int (o, "version", 1) > 1)
     return invalid (error, _("it was written by a newer Catena"));
 
   self->name = g_strdup (opt_string (o, "name"));

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib/gi18n-lib.h>
 
+#include "catena-json-private.h"
 #include "catena-error.h"
 #include "catena-provider.h"
 #include "catena-review.h"
@@ -281,24 +282,24 @@ provenance_note (JsonNode   *record,
   for (guint i = 0; i < n; i++)
     {
       JsonObject *s = json_array_get_object_element (stages, i);
-      const char *model = json_object_get_string_member_with_default (s, "model", NULL);
+      const char *model = catena_json_string (s, "model", NULL);
 
       g_string_append_printf (chain, "%s%s(%s%s%s)", i ? " > " : "",
-                              json_object_get_string_member_with_default (s, "kind", "?"),
-                              json_object_get_string_member_with_default (s, "provider", "?"),
+                              catena_json_string (s, "kind", "?"),
+                              catena_json_string (s, "provider", "?"),
                               model ? ":" : "", model ? model : "");
     }
 
   json_builder_begin_object (b);
   add_string (b, "format", "catena-provenance-note/1");
   add_string (b, "asset",
-              json_object_get_string_member_with_default (
+              catena_json_string (
                 json_object_get_object_member (root, "asset"), "id", NULL));
   add_string (b, "delivered", delivered);
   add_string (b, "chain", chain->str);
   if (n > 0)
     add_string (b, "output_key",
-                json_object_get_string_member_with_default (
+                catena_json_string (
                   json_array_get_object_element (stages, n - 1), "output_key", NULL));
   add_string (b, "sidecar", sidecar_name);
   json_builder_end_object (b);

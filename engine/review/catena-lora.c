@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-json-private.h"
 #include "catena-lora.h"
 #include "catena-provider-private.h"
 
@@ -856,7 +857,7 @@ catena_lora_info_new_from_json (JsonNode *node,
   JsonNode *t;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
-      json_object_get_string_member_with_default (json_node_get_object (node), "source",
+      catena_json_string (json_node_get_object (node), "source",
                                                   NULL) == NULL)
     {
       g_set_error (error, CATENA_LORA_ERROR, CATENA_LORA_ERROR_INVALID,
@@ -864,18 +865,18 @@ catena_lora_info_new_from_json (JsonNode *node,
       return NULL;
     }
   o = json_node_get_object (node);
-  info->source = g_strdup (json_object_get_string_member_with_default (o, "source", NULL));
-  info->name = g_strdup (json_object_get_string_member_with_default (o, "name", info->source));
+  info->source = g_strdup (catena_json_string (o, "source", NULL));
+  info->name = g_strdup (catena_json_string (o, "name", info->source));
   info->base = catena_base_model_from_string (
-    json_object_get_string_member_with_default (o, "base", "unknown"));
-  info->evidence = g_strdup (json_object_get_string_member_with_default (o, "evidence", ""));
+    catena_json_string (o, "base", "unknown"));
+  info->evidence = g_strdup (catena_json_string (o, "evidence", ""));
   info->metadata_base =
-    g_strdup (json_object_get_string_member_with_default (o, "metadata-base", NULL));
-  info->network_dim = json_object_get_int_member_with_default (o, "network-dim", 0);
-  info->network_alpha = json_object_get_double_member_with_default (o, "network-alpha", 0);
-  info->n_tensors = json_object_get_int_member_with_default (o, "tensors", 0);
-  info->n_lora_modules = json_object_get_int_member_with_default (o, "modules", 0);
-  info->file_size = json_object_get_int_member_with_default (o, "file-size", 0);
+    g_strdup (catena_json_string (o, "metadata-base", NULL));
+  info->network_dim = catena_json_int (o, "network-dim", 0);
+  info->network_alpha = catena_json_double (o, "network-alpha", 0);
+  info->n_tensors = catena_json_int (o, "tensors", 0);
+  info->n_lora_modules = catena_json_int (o, "modules", 0);
+  info->file_size = catena_json_int (o, "file-size", 0);
   if ((t = json_object_get_member (o, "triggers")) && JSON_NODE_HOLDS_ARRAY (t))
     {
       JsonArray *a = json_node_get_array (t);

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "catena-json-private.h"
 #include "catena-error.h"
 #include "catena-review.h"
 
@@ -861,7 +862,7 @@ catena_review_load_json (CatenaReview *self,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return invalid (error, _("not an object"));
   root = json_node_get_object (node);
-  if (json_object_get_int_member_with_default (root, "version", 1) > REVIEW_FORMAT_VERSION)
+  if (catena_json_int (root, "version", 1) > REVIEW_FORMAT_VERSION)
     {
       g_set_error (error, CATENA_REVIEW_ERROR, CATENA_REVIEW_ERROR_INVALID,
                    _("The project's review data was written by a newer Catena: update Catena "
