@@ -16,10 +16,10 @@ packages=(
   libonnx-dev
   libgtk-4-dev libadwaita-1-dev
   python3 python3-skimage
+  nodejs npm  # fetch-models.sh downloads the local models' weights with npm
 )
 if [[ ${1:-} == --tests ]]; then
-  packages+=(xvfb xauth xdotool desktop-file-utils appstream-util libonnx-testdata libsoup-3.0-dev
-             nodejs npm)
+  packages+=(xvfb xauth xdotool desktop-file-utils appstream-util libonnx-testdata libsoup-3.0-dev)
 fi
 
 missing=()
