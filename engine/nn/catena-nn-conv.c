@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catena-nn-params.h"
 #include "catena-nn-private.h"
 
 /* Conv (1-D and 2-D, groups, dilations, any padding) as im2col + SGEMM over tiles of output
@@ -13,27 +14,6 @@
  * in cache. 1×1 stride-1 convs skip im2col; depthwise convs have a direct kernel. 3×3
  * stride-1 undilated convs with enough channels use Winograd F(4×4, 3×3): 36 GEMMs over
  * transformed tiles instead of one with K = 9·C, 4× fewer multiplies. */
-
-typedef struct
-{
-  gint64 n, c, h, w;       /* input */
-  gint64 m, kh, kw;        /* output channels, kernel */
-  gint64 sh, sw, dh, dw;   /* strides, dilations */
-  gint64 ph, pw;           /* leading pads */
-  gint64 oh, ow;
-  gint64 group;
-  gint64 cg, mg, k;        /* per group: input channels, output channels, GEMM depth */
-  gboolean pointwise;      /* 1×1, stride 1, no padding: the input is the GEMM's B */
-  gboolean depthwise;
-  gint64 tile_rows;        /* output rows per task */
-  gint64 n_tiles;
-  gint64 m_block;          /* output channels per task */
-  gint64 n_mblocks;
-  gboolean winograd;       /* F(4×4, 3×3): see wg_task */
-  gint64 wg_th, wg_tw;     /* 4×4 output tiles down and across */
-  gint64 wg_tb;            /* tiles per task */
-  gint64 wg_ntasks;        /* per image */
-} ConvParams;
 
 gboolean
 nn_window_axis (const char *auto_pad,

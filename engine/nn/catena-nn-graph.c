@@ -29,6 +29,8 @@ catena_nn_graph_free (CatenaNnGraph *g)
 {
   if (g == NULL)
     return;
+  if (g->free_device != NULL)
+    g->free_device (g->device);
   for (guint i = 0; i < g->nodes->len; i++)
     {
       NnNode *n = nn_node (g, i);
@@ -642,8 +644,8 @@ catena_nn_graph_describe (CatenaNnGraph *g)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
-static gboolean
-check_input (CatenaNnGraph *g, guint i, CatenaNnTensor *t, GError **error)
+gboolean
+nn_graph_check_input (CatenaNnGraph *g, guint i, CatenaNnTensor *t, GError **error)
 {
   NnValue *v = nn_value (g, g_array_index (g->inputs, int, i));
   CatenaNnDType dt = g_array_index (g->input_dtypes, int, i);
@@ -677,7 +679,7 @@ catena_nn_graph_run (CatenaNnGraph *g,
 
   g_return_val_if_fail (g != NULL, FALSE);
   for (guint i = 0; i < g->inputs->len; i++)
-    if (!check_input (g, i, inputs[i], error))
+    if (!nn_graph_check_input (g, i, inputs[i], error))
       return FALSE;
   for (guint i = 0; i < g->outputs->len; i++)
     outputs[i] = NULL;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "catena-nn-params.h"
 #include "catena-nn-private.h"
 
 /* Operator table: shape/type inference ("prepare") and CPU kernels for everything but Conv.
@@ -384,17 +385,6 @@ clip_prepare (NnGraph *g, NnNode *node, GError **error)
 
 /* ---- binary elementwise with broadcasting ---- */
 
-typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_PRELU } BinOp;
-
-typedef struct
-{
-  BinOp op;
-  int ndim;
-  gint64 dims[CATENA_NN_MAX_DIMS];
-  gint64 sa[CATENA_NN_MAX_DIMS], sb[CATENA_NN_MAX_DIMS];
-  gint64 rows; /* product of all but the last dim */
-} BinParams;
-
 static gboolean
 binary_prepare (NnGraph *g, NnNode *node, GError **error)
 {
@@ -552,12 +542,6 @@ binary_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out)
 
 /* ---- Concat ---- */
 
-typedef struct
-{
-  gint64 axis;
-  gint64 outer;
-} ConcatParams;
-
 static gboolean
 concat_prepare (NnGraph *g, NnNode *node, GError **error)
 {
@@ -685,12 +669,6 @@ concat_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out)
 
 /* ---- Slice ---- */
 
-typedef struct
-{
-  gint64 base;
-  gint64 sstride[CATENA_NN_MAX_DIMS];
-} GatherParams;
-
 static gboolean
 slice_prepare (NnGraph *g, NnNode *node, GError **error)
 {
@@ -792,13 +770,6 @@ gather_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out)
 }
 
 /* ---- Transpose, DepthToSpace: gathers with a permuted view ---- */
-
-typedef struct
-{
-  int ndim; /* of the permuted view */
-  gint64 vdims[CATENA_NN_MAX_DIMS];
-  gint64 sstride[CATENA_NN_MAX_DIMS];
-} PermParams;
 
 static void
 perm_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out)
@@ -1119,20 +1090,6 @@ unsqueeze_prepare (NnGraph *g, NnNode *node, GError **error)
 }
 
 /* ---- Resize ---- */
-
-typedef struct
-{
-  int n_taps;
-  gint64 *idx;  /* out_len × n_taps */
-  float *w;
-} AxisTaps;
-
-typedef struct
-{
-  gint64 outer, ih, iw, oh, ow;
-  AxisTaps ty, tx;
-  gboolean nearest;
-} ResizeParams;
 
 static void
 resize_params_free (gpointer data)
@@ -1476,12 +1433,6 @@ resize_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out)
 }
 
 /* ---- pooling ---- */
-
-typedef struct
-{
-  gint64 planes, h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, pe_h, pe_w;
-  gboolean is_max, count_include_pad, global;
-} PoolParams;
 
 static gboolean
 pool_prepare (NnGraph *g, NnNode *node, GError **error)

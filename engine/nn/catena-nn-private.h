@@ -117,6 +117,8 @@ struct _CatenaNnGraph
   CatenaNnTensor *views; /* one per value, data filled before each run */
   GMutex lock;
   double conv_flops;
+  gpointer device; /* the CUDA executor's state (device arena, uploaded weights), or NULL */
+  GDestroyNotify free_device;
 };
 
 static inline NnValue *
@@ -155,6 +157,7 @@ int nn_graph_lookup (NnGraph *g, const char *name);
 NnGraph *nn_graph_new (void);
 gboolean nn_graph_add_node (NnGraph *g, NnNode *node, GError **error);
 gboolean nn_graph_finish (NnGraph *g, const char *const *wanted_outputs, GError **error);
+gboolean nn_graph_check_input (NnGraph *g, guint i, CatenaNnTensor *t, GError **error);
 NnAttr *nn_attr (NnNode *node, const char *name);
 gint64 nn_attr_int (NnNode *node, const char *name, gint64 def);
 float nn_attr_float (NnNode *node, const char *name, float def);
@@ -189,6 +192,15 @@ gboolean nn_window_axis (const char *auto_pad,
                          gint64 *pad_end,
                          gboolean ceil_mode,
                          gint64 *out);
+
+/* cuda/catena-nn-cuda.c (only with CUDA): runs the graph on the device; FALSE with an error
+ * when anything on the device fails (the caller then runs it on the CPU). */
+gboolean nn_cuda_available (char **device_name);
+gboolean nn_cuda_graph_run (NnGraph *g,
+                            CatenaNnTensor *const *inputs,
+                            CatenaNnTensor **outputs,
+                            GCancellable *cancellable,
+                            GError **error);
 
 /* catena-nn-parallel.c: runs fn (user, task, thread) for task in [0, n_tasks) on the pool. */
 typedef void (*NnTaskFunc) (gpointer user, gsize task, int thread);

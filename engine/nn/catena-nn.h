@@ -40,6 +40,7 @@ typedef enum
   CATENA_NN_ERROR_INPUT,         /* a run's inputs do not match what the model expects */
   CATENA_NN_ERROR_MODEL_MISSING, /* weights are not installed */
   CATENA_NN_ERROR_IO,            /* the model file could not be read */
+  CATENA_NN_ERROR_DEVICE,        /* the GPU could not run the model (no device, driver, OOM) */
 } CatenaNnError;
 
 GQuark catena_nn_error_quark (void);
@@ -152,6 +153,34 @@ gboolean catena_nn_graph_run (CatenaNnGraph *graph,
                               CatenaNnTensor **outputs,
                               GCancellable *cancellable,
                               GError **error);
+
+/* ---- GPU (CUDA; see docs/cuda.md) ---- */
+
+typedef enum
+{
+  CATENA_NN_DEVICE_CPU,
+  CATENA_NN_DEVICE_CUDA,
+} CatenaNnDevice;
+
+/* TRUE when this build has the CUDA executor and a usable device exists (driver loaded, at
+ * least one GPU); device_name (may be NULL) then receives its name. Never crashes without
+ * a driver: FALSE. Cheap after the first call. */
+gboolean catena_nn_cuda_available (char **device_name);
+
+/* catena_nn_graph_run () on `device`. With CATENA_NN_DEVICE_CUDA, any device failure (no
+ * device, driver error, out of device memory) makes it run on the CPU instead: the result is
+ * the same, and `fallback` (may be NULL) receives a CATENA_NN_ERROR_DEVICE error saying why.
+ * `used` (may be NULL) receives where it actually ran. `error` is only set when the run
+ * itself fails (bad inputs, cancellation), as for catena_nn_graph_run (). Operators without a
+ * CUDA kernel run on the CPU between device kernels (their tensors are copied across). */
+gboolean catena_nn_graph_run_device (CatenaNnGraph *graph,
+                                     CatenaNnDevice device,
+                                     CatenaNnTensor *const *inputs,
+                                     CatenaNnTensor **outputs,
+                                     CatenaNnDevice *used,
+                                     GError **fallback,
+                                     GCancellable *cancellable,
+                                     GError **error);
 
 /* NULL-terminated names of the ONNX operators engine/nn implements (default domain). */
 const char *const *catena_nn_supported_ops (void);

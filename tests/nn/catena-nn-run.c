@@ -18,7 +18,8 @@
  * memory — measure peak RSS with /usr/bin/time -v); --out writes an 8-bit PPM band by band.
  * upscale-tile: runs the network alone on one --tile × --tile window (benchmarks; the
  * tfjs check dumps its NCHW float32 input, 0…255, and raw output). Default model:
- * esrgan-medium-x4. */
+ * esrgan-medium-x4. --device cuda (model, upscale-tile) runs the graph with the CUDA executor
+ * and fails rather than time a CPU fallback. */
 
 #include "config.h"
 
@@ -34,6 +35,7 @@
 #endif
 
 static char *opt_model, *opt_image, *opt_dump_in, *opt_dump_out, *opt_alpha, *opt_size, *opt_out;
+static char *opt_device;
 static int opt_runs = 1, opt_threads, opt_tile, opt_overlap = -1;
 static gboolean opt_json;
 
@@ -50,8 +52,30 @@ static const GOptionEntry entries[] = {
   { "tile", 0, 0, G_OPTION_ARG_INT, &opt_tile, "Upscaler window side", "N" },
   { "overlap", 0, 0, G_OPTION_ARG_INT, &opt_overlap, "Upscaler context per side", "N" },
   { "out", 0, 0, G_OPTION_ARG_FILENAME, &opt_out, "Write the upscaled picture (PPM)", "F" },
+  { "device", 0, 0, G_OPTION_ARG_STRING, &opt_device,
+    "model, upscale-tile: cpu (default) or cuda (fails instead of falling back)", "D" },
   { NULL }
 };
+
+/* --device cuda must not quietly time the CPU: a fallback is an error here. */
+static gboolean
+run_graph (CatenaNnGraph *g, CatenaNnTensor *const *in, CatenaNnTensor **out, GError **error)
+{
+  CatenaNnDevice device = g_strcmp0 (opt_device, "cuda") == 0 ? CATENA_NN_DEVICE_CUDA
+                                                               : CATENA_NN_DEVICE_CPU;
+  GError *fallback = NULL;
+
+  if (!catena_nn_graph_run_device (g, device, in, out, NULL, &fallback, NULL, error))
+    return FALSE;
+  if (fallback != NULL)
+    {
+      for (guint i = 0; i < catena_nn_graph_get_n_outputs (g); i++)
+        g_clear_pointer (&out[i], catena_nn_tensor_unref);
+      g_propagate_error (error, fallback);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static int
 cmp_double (gconstpointer a, gconstpointer b)
@@ -71,9 +95,9 @@ report (const char *what, GArray *times, double flops)
   if (opt_json)
     {
       printf ("{\"what\": \"%s\", \"runs\": %u, \"median_ms\": %.1f, \"min_ms\": %.1f, "
-              "\"conv_gflop\": %.2f, \"threads\": %d}\n",
+              "\"conv_gflop\": %.2f, \"threads\": %d, \"device\": \"%s\"}\n",
               what, times->len, median, g_array_index (times, double, 0), flops * 1e-9,
-              catena_nn_get_n_threads ());
+              catena_nn_get_n_threads (), opt_device != NULL ? opt_device : "cpu");
       return;
     }
   printf ("%s: median %.1f ms, min %.1f ms over %u runs, %d threads", what, median,
@@ -256,8 +280,7 @@ run_model (const char *path)
   for (int r = 0; r <= opt_runs; r++)
     {
       t0 = g_get_monotonic_time ();
-      if (!catena_nn_graph_run (g, (CatenaNnTensor *const *) inputs->pdata, outputs, NULL,
-                                &error))
+      if (!run_graph (g, (CatenaNnTensor *const *) inputs->pdata, outputs, &error))
         {
           fprintf (stderr, "catena-nn-run: %s\n", error->message);
           return 1;
@@ -491,7 +514,7 @@ run_upscale_tile (void)
       gint64 t0 = g_get_monotonic_time ();
 
       g_clear_pointer (&out, catena_nn_tensor_unref);
-      if (!catena_nn_graph_run (g, &in, &out, NULL, &error))
+      if (!run_graph (g, &in, &out, &error))
         return fail_with (error);
       if (r > 0)
         {
@@ -522,6 +545,22 @@ main (int argc, char **argv)
   opt_runs = MAX (opt_runs, 1);
   if (opt_threads > 0)
     catena_nn_set_n_threads (opt_threads);
+  if (opt_device != NULL && strcmp (opt_device, "cpu") != 0 && strcmp (opt_device, "cuda") != 0)
+    {
+      fprintf (stderr, "catena-nn-run: --device is cpu or cuda\n");
+      return 2;
+    }
+  if (g_strcmp0 (opt_device, "cuda") == 0)
+    {
+      g_autofree char *name = NULL;
+
+      if (!catena_nn_cuda_available (&name))
+        {
+          fprintf (stderr, "catena-nn-run: no CUDA device (or a build without CUDA)\n");
+          return 1;
+        }
+      fprintf (stderr, "catena-nn-run: CUDA device %s\n", name);
+    }
   if (argc >= 2 && strcmp (argv[1], "isnet") == 0)
     return run_isnet ();
   if (argc >= 3 && strcmp (argv[1], "model") == 0)
