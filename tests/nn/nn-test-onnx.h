@@ -209,7 +209,8 @@ tb_init_raw (Tb *tb, const char *name, int type, int ndim, const gint64 *dims, c
   t->data_type = type;
   t->n_dims = ndim;
   t->dims = tb_keep (tb, g_new0 (gint64, ndim + 1));
-  memcpy (t->dims, dims, sizeof (gint64) * ndim);
+  if (ndim > 0)
+    memcpy (t->dims, dims, sizeof (gint64) * ndim);
   t->has_raw_data = TRUE;
   t->raw_data.len = nbytes;
   t->raw_data.data = tb_keep (tb, g_malloc0 (nbytes + 1));
