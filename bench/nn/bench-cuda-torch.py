@@ -14,8 +14,8 @@ reports the median latency (torch.cuda.synchronize around each run, input alread
 device; add the copy if comparing with engine/nn, whose timings include it) and, with
 --input/--expect (the float32 dumps of `catena-nn-run ... --dump-input/--dump-output`), the
 relative L2 error between torch's output and engine/nn's.
-TODO when a GPU is at hand: ESRGAN (TF.js layers, not ONNX) needs its RDN rebuilt in torch
-from model.json, or tf2onnx on the TF.js model; only ONNX graphs are covered here.
+Scope: ONNX graphs only (ISNet). ESRGAN ships as TF.js layers, not ONNX, so it has no torch
+peer here; comparing it would need its RDN rebuilt in torch from model.json (docs/cuda.md).
 """
 import argparse
 import os

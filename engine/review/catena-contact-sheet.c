@@ -136,7 +136,7 @@ draw_buffer (cairo_t     *cr,
 }
 
 static void
-placeholder (cairo_t    *cr,
+draw_empty_cell (cairo_t    *cr,
              double      x,
              double      y,
              double      w,
@@ -321,7 +321,7 @@ draw_asset_page (cairo_t       *cr,
     if (final != NULL)
       draw_buffer (cr, final, MARGIN, y, HERO, HERO, NULL, NULL);
     else
-      placeholder (cr, MARGIN, y, HERO, HERO,
+      draw_empty_cell (cr, MARGIN, y, HERO, HERO,
                    keys == NULL ? _("source photo missing") : _("not run yet"));
   }
 
@@ -416,7 +416,7 @@ draw_asset_page (cairo_t       *cr,
           draw_region_marks (cr, comments, catena_stage_get_id (stage), scale, ox, oy);
         }
       else
-        placeholder (cr, cx + 2, strip_y, cell_w - 6, STRIP_H, _("not run"));
+        draw_empty_cell (cr, cx + 2, strip_y, cell_w - 6, STRIP_H, _("not run"));
 
       cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
       cairo_set_font_size (cr, 8);
