@@ -19,7 +19,9 @@ JsonNode *catena_json_parse_document (const char *data,
                                       int         max_version,
                                       GError    **error);
 /* Writes data to file through a temporary file in the same folder renamed on success; on any
- * failure the existing file is left untouched and the temporary removed. */
+ * failure the existing file is left untouched and the temporary removed. Never rewrites the
+ * file in place: a folder the user may not write to, or a read-only file, fails with
+ * G_IO_ERROR_PERMISSION_DENIED and a sentence naming it. A replaced file keeps its mode. */
 gboolean  catena_file_replace_atomic (GFile      *file,
                                       const void *data,
                                       gsize       length,
