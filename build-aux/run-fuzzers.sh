@@ -13,7 +13,7 @@ seconds=${1:-20}
 shift || true
 build=${BUILD_DIR:-_build-fuzz}
 crashes=$src/tests/fuzz/crashes
-all=(project-json chain-json onnx tfjs safetensors cube provider-json)
+all=(project-json chain-json onnx tfjs safetensors cube provider-json provider-answers)
 names=("${@:-${all[@]}}")
 
 command -v clang >/dev/null ||

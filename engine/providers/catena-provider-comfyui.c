@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 #include "catena-json-private.h"
@@ -87,53 +88,16 @@ static const struct
   { "upscale", "UpscaleModelLoader", "model_name" },
 };
 
-/* Choices of a combo input: [[a, b, …], {…}] (classic) or ["COMBO", {options: [a, b]}]. */
-static void
-add_combo_choices (JsonNode *spec, GStrvBuilder *b)
-{
-  JsonArray *a, *choices = NULL;
-  JsonNode *first;
-
-  if (spec == NULL || !JSON_NODE_HOLDS_ARRAY (spec))
-    return;
-  a = json_node_get_array (spec);
-  if (json_array_get_length (a) == 0)
-    return;
-  first = json_array_get_element (a, 0);
-  if (JSON_NODE_HOLDS_ARRAY (first))
-    choices = json_node_get_array (first);
-  else if (json_array_get_length (a) > 1 &&
-           JSON_NODE_HOLDS_OBJECT (json_array_get_element (a, 1)))
-    choices = catena_json_get_array (json_node_get_object (json_array_get_element (a, 1)), "options");
-  for (guint i = 0; choices && i < json_array_get_length (choices) && i < 4096; i++)
-    {
-      JsonNode *n = json_array_get_element (choices, i);
-      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
-        g_strv_builder_add (b, json_node_get_string (n));
-    }
-}
-
 static char **
 list_node_choices (CatenaProvider *self, const char *node, const char *input,
                    GCancellable *cancellable, GError **error)
 {
   g_autofree char *path = g_strdup_printf ("/object_info/%s", node);
   g_autoptr (JsonNode) info = comfy_json (self, "GET", path, NULL, cancellable, error);
-  GStrvBuilder *b;
-  JsonObject *o, *in, *req;
-  char **out;
 
   if (info == NULL)
     return NULL;
-  b = g_strv_builder_new ();
-  o = catena_json_get_object (json_node_get_object (info), node);
-  in = o ? catena_json_get_object (o, "input") : NULL;
-  req = in ? catena_json_get_object (in, "required") : NULL;
-  if (req && json_object_has_member (req, input))
-    add_combo_choices (json_object_get_member (req, input), b);
-  out = g_strv_builder_end (b);
-  g_strv_builder_unref (b);
-  return out;
+  return catena_comfyui_read_choices (json_node_get_object (info), node, input);
 }
 
 static char **
@@ -161,7 +125,6 @@ upload_image (CatenaProvider *self, GBytes *png, const char *prefix, GCancellabl
   };
   g_autoptr (CatenaHttpResponse) resp = NULL;
   g_autoptr (JsonNode) answer = NULL;
-  const char *name, *subfolder;
 
   if (!(resp = comfy_request (self, "POST", "/upload/image", NULL, parts, G_N_ELEMENTS (parts),
                               0, -1, 0, cancellable, error)) ||
@@ -171,18 +134,7 @@ upload_image (CatenaProvider *self, GBytes *png, const char *prefix, GCancellabl
       g_prefix_error (error, _("Uploading the image to ComfyUI failed: "));
       return NULL;
     }
-  name = catena_json_string (json_node_get_object (answer), "name", NULL);
-  subfolder = catena_json_string (json_node_get_object (answer),
-                                                          "subfolder", "");
-  if (name == NULL)
-    {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("ComfyUI did not say under which name it stored the image."));
-      return NULL;
-    }
-  /* LoadImage takes "<subfolder>/<name>" relative to the input folder */
-  return subfolder && subfolder[0] ? g_strdup_printf ("%s/%s", subfolder, name)
-                                   : g_strdup (name);
+  return catena_comfyui_read_upload_name (json_node_get_object (answer), error);
 }
 
 static void
@@ -223,11 +175,9 @@ wait_on_socket (CatenaProvider *self, CatenaWebSocket *ws, const char *prompt_id
   for (;;)
     {
       g_autoptr (GError) local_error = NULL;
-      g_autoptr (JsonParser) parser = json_parser_new ();
       g_autofree char *text = NULL;
       gboolean closed = FALSE;
-      const char *type, *pid;
-      JsonObject *msg, *data;
+      double fraction = 0;
 
       if (g_get_monotonic_time () > deadline)
         return WAIT_FALLBACK; /* the poll loop reports the timeout */
@@ -246,47 +196,20 @@ wait_on_socket (CatenaProvider *self, CatenaWebSocket *ws, const char *prompt_id
         return WAIT_FALLBACK;
       if (text == NULL)
         continue;
-      if (!json_parser_load_from_data (parser, text, -1, NULL) ||
-          !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-        continue; /* a garbled message costs a progress update, not the run */
-      msg = json_node_get_object (json_parser_get_root (parser));
-      type = catena_json_string (msg, "type", "");
-      data = catena_json_get_object (msg, "data");
-      if (data == NULL)
-        continue;
-      pid = catena_json_string (data, "prompt_id", NULL);
-      if (pid && g_strcmp0 (pid, prompt_id) != 0)
-        continue; /* another client's prompt */
-      if (g_str_equal (type, "progress"))
+      /* a garbled message costs a progress update, not the run */
+      switch (catena_comfyui_read_message (text, prompt_id, &fraction, error))
         {
-          double value = catena_json_double (data, "value", 0);
-          double max = catena_json_double (data, "max", 0);
-          if (max > 0)
-            catena_provider_report (progress, progress_data, 0.1 + 0.75 * value / max,
-                                    _("Running"));
-        }
-      else if (g_str_equal (type, "executing") && pid &&
-               json_object_has_member (data, "node") &&
-               json_object_get_null_member (data, "node"))
-        return WAIT_DONE;
-      else if (g_str_equal (type, "execution_success") && pid)
-        return WAIT_DONE;
-      else if (g_str_equal (type, "execution_start"))
-        catena_provider_report (progress, progress_data, 0.1, _("Running"));
-      else if (g_str_equal (type, "execution_error"))
-        {
-          g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
-                       _("ComfyUI failed in node %s (%s): %.300s"),
-                       catena_json_string (data, "node_id", "?"),
-                       catena_json_string (data, "node_type", "?"),
-                       catena_json_string (data, "exception_message",
-                                                                   ""));
-          return WAIT_FAILED;
-        }
-      else if (g_str_equal (type, "execution_interrupted"))
-        {
-          g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
-                       _("The job was stopped on the ComfyUI server."));
+        case CATENA_COMFYUI_EVENT_NONE:
+          break;
+        case CATENA_COMFYUI_EVENT_STARTED:
+          catena_provider_report (progress, progress_data, 0.1, _("Running"));
+          break;
+        case CATENA_COMFYUI_EVENT_PROGRESS:
+          catena_provider_report (progress, progress_data, 0.1 + 0.75 * fraction, _("Running"));
+          break;
+        case CATENA_COMFYUI_EVENT_DONE:
+          return WAIT_DONE;
+        case CATENA_COMFYUI_EVENT_FAILED:
           return WAIT_FAILED;
         }
     }
@@ -303,7 +226,7 @@ fetch_history (CatenaProvider *self, const char *prompt_id, GCancellable *cancel
 
   if (h == NULL)
     return NULL;
-  entry = catena_json_get_object (json_node_get_object (h), prompt_id);
+  entry = catena_comfyui_read_history (json_node_get_object (h), prompt_id);
   if (entry == NULL)
     return NULL;
   {
@@ -314,80 +237,26 @@ fetch_history (CatenaProvider *self, const char *prompt_id, GCancellable *cancel
 }
 
 static gboolean
-history_failed (JsonObject *entry, GError **error)
-{
-  JsonObject *status = catena_json_get_object (entry, "status");
-  const char *s = status ? catena_json_string (status, "status_str", "")
-                         : "";
-
-  if (g_strcmp0 (s, "error") != 0)
-    return FALSE;
-  g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
-               _("ComfyUI could not run the workflow; its log has the details."));
-  return TRUE;
-}
-
-static gboolean
 fetch_outputs (CatenaProvider *self, JsonObject *entry, CatenaProviderResult *result,
                CatenaProviderProgressFunc progress, gpointer progress_data,
                GCancellable *cancellable, GError **error)
 {
-  JsonObject *outputs = catena_json_get_object (entry, "outputs");
-  JsonObjectIter it;
-  const char *node_id;
-  JsonNode *node_out;
+  g_autoptr (GPtrArray) paths = catena_comfyui_read_outputs (entry, error);
 
-  if (outputs == NULL)
+  if (paths == NULL)
+    return FALSE;
+  for (guint i = 0; i < paths->len; i++)
     {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("ComfyUI's history has no outputs for the job."));
-      return FALSE;
-    }
-  json_object_iter_init (&it, outputs);
-  while (json_object_iter_next (&it, &node_id, &node_out))
-    {
-      JsonArray *images;
+      g_autoptr (CatenaHttpResponse) resp = NULL;
+      GeglBuffer *buffer;
 
-      if (!JSON_NODE_HOLDS_OBJECT (node_out))
-        continue;
-      images = catena_json_get_array (json_node_get_object (node_out), "images");
-      for (guint i = 0; images && i < json_array_get_length (images); i++)
-        {
-          JsonNode *im = json_array_get_element (images, i);
-          g_autofree char *fn = NULL, *sub = NULL, *ty = NULL, *path = NULL;
-          g_autoptr (CatenaHttpResponse) resp = NULL;
-          GeglBuffer *buffer;
-          JsonObject *io;
-
-          if (!JSON_NODE_HOLDS_OBJECT (im) || result->images->len >= 16)
-            continue;
-          io = json_node_get_object (im);
-          /* previews of intermediate nodes are "temp"; Catena wants what SaveImage wrote */
-          if (g_strcmp0 (catena_json_string (io, "type", "output"),
-                         "output") != 0)
-            continue;
-          fn = g_uri_escape_string (catena_json_string (io, "filename",
-                                                                                ""),
-                                    NULL, FALSE);
-          sub = g_uri_escape_string (catena_json_string (io, "subfolder",
-                                                                                 ""),
-                                     NULL, FALSE);
-          ty = g_uri_escape_string ("output", NULL, FALSE);
-          path = g_strdup_printf ("/view?filename=%s&subfolder=%s&type=%s", fn, sub, ty);
-          if (!(resp = comfy_request (self, "GET", path, NULL, NULL, 0, CATENA_HTTP_MAX_IMAGE, -1,
-                                      0, cancellable, error)) ||
-              !catena_http_check_status (resp, SERVICE, NULL, error) ||
-              !(buffer = catena_provider_decode_image (resp->body, SERVICE, cancellable, error)))
-            return FALSE;
-          g_ptr_array_add (result->images, buffer);
-          catena_provider_report (progress, progress_data, 0.9, _("Downloading"));
-        }
-    }
-  if (result->images->len == 0)
-    {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("ComfyUI finished without saving an image."));
-      return FALSE;
+      if (!(resp = comfy_request (self, "GET", paths->pdata[i], NULL, NULL, 0,
+                                  CATENA_HTTP_MAX_IMAGE, -1, 0, cancellable, error)) ||
+          !catena_http_check_status (resp, SERVICE, NULL, error) ||
+          !(buffer = catena_provider_decode_image (resp->body, SERVICE, cancellable, error)))
+        return FALSE;
+      g_ptr_array_add (result->images, buffer);
+      catena_provider_report (progress, progress_data, 0.9, _("Downloading"));
     }
   return TRUE;
 }
@@ -499,14 +368,8 @@ comfy_run (CatenaProvider *self, const CatenaProviderRequest *r,
   if (!catena_http_check_status (resp, SERVICE, NULL, error) ||
       !(queued = catena_http_parse_json (resp, SERVICE, error)))
     return NULL;
-  prompt_id = g_strdup (catena_json_string (json_node_get_object (queued),
-                                                                    "prompt_id", NULL));
-  if (prompt_id == NULL || strspn (prompt_id, "0123456789abcdefABCDEF-") != strlen (prompt_id))
-    {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("ComfyUI queued the workflow but did not return a usable prompt id."));
-      return NULL;
-    }
+  if (!(prompt_id = catena_comfyui_read_prompt_id (json_node_get_object (queued), error)))
+    return NULL;
   catena_provider_report (progress, progress_data, 0.05, _("Queued"));
 
   if (ws)
@@ -532,15 +395,8 @@ comfy_run (CatenaProvider *self, const CatenaProviderRequest *r,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
-      if (entry)
-        {
-          JsonObject *st = catena_json_get_object (json_node_get_object (entry), "status");
-          /* a history entry may appear before outputs are complete on some servers */
-          if (st == NULL || catena_json_boolean (st, "completed", TRUE) ||
-              g_strcmp0 (catena_json_string (st, "status_str", ""),
-                         "error") == 0)
-            break;
-        }
+      if (entry && catena_comfyui_history_finished (json_node_get_object (entry)))
+        break;
       if (g_get_monotonic_time () > deadline)
         {
           comfy_interrupt (self, prompt_id);
@@ -557,7 +413,7 @@ comfy_run (CatenaProvider *self, const CatenaProviderRequest *r,
         }
       g_clear_pointer (&entry, json_node_unref);
     }
-  if (history_failed (json_node_get_object (entry), error))
+  if (catena_comfyui_history_failed (json_node_get_object (entry), error))
     return NULL;
 
   result = catena_provider_result_new ();
@@ -573,6 +429,227 @@ comfy_run (CatenaProvider *self, const CatenaProviderRequest *r,
   json_object_set_object_member (result->provenance->parameters, "workflow",
                                  json_object_ref (graph));
   return g_steal_pointer (&result);
+}
+
+/* Answer readers (catena-provider-private.h) */
+
+char *
+catena_comfyui_read_upload_name (JsonObject *answer, GError **error)
+{
+  const char *name = catena_json_string (answer, "name", NULL);
+  const char *subfolder = catena_json_string (answer, "subfolder", "");
+
+  if (name == NULL)
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("ComfyUI did not say under which name it stored the image."));
+      return NULL;
+    }
+  /* LoadImage takes "<subfolder>/<name>" relative to the input folder */
+  return subfolder[0] ? g_strdup_printf ("%s/%s", subfolder, name) : g_strdup (name);
+}
+
+char *
+catena_comfyui_read_prompt_id (JsonObject *answer, GError **error)
+{
+  const char *prompt_id = catena_json_string (answer, "prompt_id", NULL);
+
+  /* ids go into URLs (/history/<id>) */
+  if (prompt_id == NULL || prompt_id[0] == '\0' ||
+      strspn (prompt_id, "0123456789abcdefABCDEF-") != strlen (prompt_id))
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("ComfyUI queued the workflow but did not return a usable prompt id."));
+      return NULL;
+    }
+  return g_strdup (prompt_id);
+}
+
+/* Choices of a combo input: [[a, b, …], {…}] (classic) or ["COMBO", {options: [a, b]}]. */
+static void
+add_combo_choices (JsonNode *spec, GStrvBuilder *b)
+{
+  JsonArray *a, *choices = NULL;
+  JsonNode *first;
+
+  if (spec == NULL || !JSON_NODE_HOLDS_ARRAY (spec))
+    return;
+  a = json_node_get_array (spec);
+  if (json_array_get_length (a) == 0)
+    return;
+  first = json_array_get_element (a, 0);
+  if (JSON_NODE_HOLDS_ARRAY (first))
+    choices = json_node_get_array (first);
+  else if (json_array_get_length (a) > 1 &&
+           JSON_NODE_HOLDS_OBJECT (json_array_get_element (a, 1)))
+    choices = catena_json_get_array (json_node_get_object (json_array_get_element (a, 1)), "options");
+  for (guint i = 0; choices && i < json_array_get_length (choices) && i < 4096; i++)
+    {
+      JsonNode *n = json_array_get_element (choices, i);
+      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+        g_strv_builder_add (b, json_node_get_string (n));
+    }
+}
+
+char **
+catena_comfyui_read_choices (JsonObject *answer, const char *node, const char *input)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  JsonObject *o = catena_json_get_object (answer, node);
+  JsonObject *in = o ? catena_json_get_object (o, "input") : NULL;
+  JsonObject *req = in ? catena_json_get_object (in, "required") : NULL;
+  char **out;
+
+  if (req && json_object_has_member (req, input))
+    add_combo_choices (json_object_get_member (req, input), b);
+  out = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return out;
+}
+
+CatenaComfyuiEvent
+catena_comfyui_read_message (const char *text, const char *prompt_id, double *fraction,
+                             GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const char *type, *pid;
+  JsonObject *msg, *data;
+
+  /* an empty or blank message parses to no root at all (fuzz-provider-answers) */
+  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return CATENA_COMFYUI_EVENT_NONE;
+  msg = json_node_get_object (json_parser_get_root (parser));
+  type = catena_json_string (msg, "type", "");
+  data = catena_json_get_object (msg, "data");
+  if (data == NULL)
+    return CATENA_COMFYUI_EVENT_NONE;
+  pid = catena_json_string (data, "prompt_id", NULL);
+  if (pid && g_strcmp0 (pid, prompt_id) != 0)
+    return CATENA_COMFYUI_EVENT_NONE; /* another client's prompt */
+  if (g_str_equal (type, "progress"))
+    {
+      double value = catena_json_double (data, "value", 0);
+      double max = catena_json_double (data, "max", 0);
+      double f = max > 0 ? value / max : NAN;
+
+      /* 1e999 reads as infinity: no fraction from that */
+      if (!isfinite (f))
+        return CATENA_COMFYUI_EVENT_NONE;
+      *fraction = CLAMP (f, 0.0, 1.0);
+      return CATENA_COMFYUI_EVENT_PROGRESS;
+    }
+  if (g_str_equal (type, "executing") && pid && json_object_has_member (data, "node") &&
+      json_object_get_null_member (data, "node"))
+    return CATENA_COMFYUI_EVENT_DONE;
+  if (g_str_equal (type, "execution_success") && pid)
+    return CATENA_COMFYUI_EVENT_DONE;
+  if (g_str_equal (type, "execution_start"))
+    return CATENA_COMFYUI_EVENT_STARTED;
+  if (g_str_equal (type, "execution_error"))
+    {
+      /* the socket's text is not checked for UTF-8 the way HTTP bodies are */
+      g_autofree char *node_id = catena_provider_excerpt (
+        catena_json_string (data, "node_id", "?"), 40);
+      g_autofree char *node_type = catena_provider_excerpt (
+        catena_json_string (data, "node_type", "?"), 80);
+      g_autofree char *message = catena_provider_excerpt (
+        catena_json_string (data, "exception_message", ""), 300);
+
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
+                   _("ComfyUI failed in node %s (%s): %.300s"), node_id, node_type, message);
+      return CATENA_COMFYUI_EVENT_FAILED;
+    }
+  if (g_str_equal (type, "execution_interrupted"))
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
+                   _("The job was stopped on the ComfyUI server."));
+      return CATENA_COMFYUI_EVENT_FAILED;
+    }
+  return CATENA_COMFYUI_EVENT_NONE;
+}
+
+JsonObject *
+catena_comfyui_read_history (JsonObject *answer, const char *prompt_id)
+{
+  return catena_json_get_object (answer, prompt_id);
+}
+
+gboolean
+catena_comfyui_history_finished (JsonObject *entry)
+{
+  JsonObject *st = catena_json_get_object (entry, "status");
+
+  /* a history entry may appear before outputs are complete on some servers */
+  return st == NULL || catena_json_boolean (st, "completed", TRUE) ||
+         g_strcmp0 (catena_json_string (st, "status_str", ""), "error") == 0;
+}
+
+gboolean
+catena_comfyui_history_failed (JsonObject *entry, GError **error)
+{
+  JsonObject *status = catena_json_get_object (entry, "status");
+  const char *s = status ? catena_json_string (status, "status_str", "")
+                         : "";
+
+  if (g_strcmp0 (s, "error") != 0)
+    return FALSE;
+  g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
+               _("ComfyUI could not run the workflow; its log has the details."));
+  return TRUE;
+}
+
+GPtrArray *
+catena_comfyui_read_outputs (JsonObject *entry, GError **error)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *outputs = catena_json_get_object (entry, "outputs");
+  JsonObjectIter it;
+  const char *node_id;
+  JsonNode *node_out;
+
+  if (outputs == NULL)
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("ComfyUI's history has no outputs for the job."));
+      return NULL;
+    }
+  json_object_iter_init (&it, outputs);
+  while (json_object_iter_next (&it, &node_id, &node_out))
+    {
+      JsonArray *images;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node_out))
+        continue;
+      images = catena_json_get_array (json_node_get_object (node_out), "images");
+      for (guint i = 0; images && i < json_array_get_length (images); i++)
+        {
+          JsonNode *im = json_array_get_element (images, i);
+          g_autofree char *fn = NULL, *sub = NULL, *ty = NULL;
+          JsonObject *io;
+
+          if (!JSON_NODE_HOLDS_OBJECT (im) || paths->len >= 16)
+            continue;
+          io = json_node_get_object (im);
+          /* previews of intermediate nodes are "temp"; Catena wants what SaveImage wrote */
+          if (g_strcmp0 (catena_json_string (io, "type", "output"), "output") != 0)
+            continue;
+          fn = g_uri_escape_string (catena_json_string (io, "filename", ""), NULL, FALSE);
+          sub = g_uri_escape_string (catena_json_string (io, "subfolder", ""), NULL, FALSE);
+          ty = g_uri_escape_string ("output", NULL, FALSE);
+          g_ptr_array_add (paths,
+                           g_strdup_printf ("/view?filename=%s&subfolder=%s&type=%s", fn, sub,
+                                            ty));
+        }
+    }
+  if (paths->len == 0)
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("ComfyUI finished without saving an image."));
+      return NULL;
+    }
+  return g_steal_pointer (&paths);
 }
 
 static void

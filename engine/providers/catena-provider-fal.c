@@ -240,16 +240,8 @@ fal_upload (FalCall *c, GBytes *png, const char *file_name, GCancellable *cancel
       g_prefix_error (error, _("Uploading the image failed: "));
       return NULL;
     }
-  upload_url = catena_json_string (json_node_get_object (answer),
-                                                           "upload_url", NULL);
-  file_url = catena_json_string (json_node_get_object (answer),
-                                                         "file_url", NULL);
-  if (upload_url == NULL || file_url == NULL)
-    {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("fal's storage did not say where to upload the image."));
-      return NULL;
-    }
+  if (!catena_fal_read_upload (json_node_get_object (answer), &upload_url, &file_url, error))
+    return NULL;
   /* the upload URL is pre-signed: fal credentials must not travel with it */
   req.url = upload_url;
   if (!(put = catena_http_perform (&req, cancellable, error)) ||
@@ -386,6 +378,69 @@ fal_cancel_remote (FalCall *c, const char *base)
     g_debug ("fal cancel failed: %s", error->message);
 }
 
+/* Answer readers (catena-provider-private.h) */
+
+gboolean
+catena_fal_read_upload (JsonObject *answer, const char **upload_url, const char **file_url,
+                        GError **error)
+{
+  *upload_url = catena_json_string (answer, "upload_url", NULL);
+  *file_url = catena_json_string (answer, "file_url", NULL);
+  if (*upload_url == NULL || *file_url == NULL)
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("fal's storage did not say where to upload the image."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+catena_fal_read_request_id (JsonObject *answer, GError **error)
+{
+  const char *request_id = catena_json_string (answer, "request_id", NULL);
+
+  /* ids go into URLs: only accept the UUIDs fal issues (or hex with dashes) */
+  if (request_id == NULL || request_id[0] == '\0' ||
+      (!g_uuid_string_is_valid (request_id) &&
+       strspn (request_id, "0123456789abcdefABCDEF-") != strlen (request_id)))
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("fal accepted the job but did not return a usable request id."));
+      return NULL;
+    }
+  return request_id;
+}
+
+CatenaFalStatus
+catena_fal_read_status (JsonObject *answer, GError **error)
+{
+  const char *status = catena_json_string (answer, "status", "");
+
+  if (g_str_equal (status, "COMPLETED"))
+    {
+      const char *err = catena_json_string (answer, "error", NULL);
+      if (err)
+        {
+          g_autofree char *excerpt = catena_provider_excerpt (err, 300);
+          g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
+                       _("fal could not run the job: %.300s"), excerpt);
+          return CATENA_FAL_STATUS_FAILED;
+        }
+      return CATENA_FAL_STATUS_COMPLETED;
+    }
+  if (g_str_equal (status, "IN_QUEUE"))
+    return CATENA_FAL_STATUS_QUEUED;
+  if (g_str_equal (status, "IN_PROGRESS"))
+    return CATENA_FAL_STATUS_RUNNING;
+  {
+    g_autofree char *excerpt = catena_provider_excerpt (status, 40);
+    g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                 _("fal reported a job state Catena does not know: “%.40s”."), excerpt);
+  }
+  return CATENA_FAL_STATUS_FAILED;
+}
+
 static gboolean
 collect_image_urls (JsonObject *out, GPtrArray *urls)
 {
@@ -397,8 +452,7 @@ collect_image_urls (JsonObject *out, GPtrArray *urls)
       {
         JsonNode *n = json_array_get_element (images, i);
         const char *url = JSON_NODE_HOLDS_OBJECT (n)
-                            ? catena_json_string (
-                                json_node_get_object (n), "url", NULL)
+                            ? catena_json_string (json_node_get_object (n), "url", NULL)
                             : NULL;
         if (url == NULL)
           return FALSE;
@@ -412,6 +466,20 @@ collect_image_urls (JsonObject *out, GPtrArray *urls)
       g_ptr_array_add (urls, g_strdup (url));
     }
   return urls->len > 0;
+}
+
+GPtrArray *
+catena_fal_read_image_urls (JsonObject *answer, GError **error)
+{
+  g_autoptr (GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+
+  if (!collect_image_urls (answer, urls))
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("fal's answer has no images in it."));
+      return NULL;
+    }
+  return g_steal_pointer (&urls);
 }
 
 static CatenaProviderResult *
@@ -428,7 +496,7 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
   g_autoptr (JsonNode) body = NULL;
   g_autoptr (JsonNode) submitted = NULL;
   g_autoptr (JsonNode) output = NULL;
-  g_autoptr (GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) urls = NULL;
   g_autoptr (CatenaProviderResult) result = NULL;
   g_auto (GStrv) parts = NULL;
   const char *model = effective_model (self, r);
@@ -461,18 +529,8 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
   submit_url = g_strdup_printf ("%s/%s", c.queue, model);
   if (!(submitted = fal_json (&c, "POST", submit_url, body, FALSE, cancellable, error)))
     return NULL;
-  request_id = catena_json_string (json_node_get_object (submitted),
-                                                           "request_id", NULL);
-  if (request_id == NULL || !g_uuid_string_is_valid (request_id))
-    {
-      /* ids go into URLs: only accept the UUIDs fal issues */
-      if (request_id == NULL || strspn (request_id, "0123456789abcdefABCDEF-") != strlen (request_id))
-        {
-          g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                       _("fal accepted the job but did not return a usable request id."));
-          return NULL;
-        }
-    }
+  if (!(request_id = catena_fal_read_request_id (json_node_get_object (submitted), error)))
+    return NULL;
   base = g_strdup_printf ("%s/%s/%s/requests/%s", c.queue, parts[0], parts[1], request_id);
   status_url = g_strdup_printf ("%s/status?logs=0", base);
   catena_provider_report (progress, progress_data, 0.05, _("Queued"));
@@ -481,7 +539,7 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
     {
       g_autoptr (GError) poll_error = NULL;
       g_autoptr (JsonNode) st = NULL;
-      const char *status;
+      CatenaFalStatus status;
 
       if (g_get_monotonic_time () > deadline)
         {
@@ -499,34 +557,19 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
           g_propagate_error (error, g_steal_pointer (&poll_error));
           return NULL;
         }
-      status = catena_json_string (json_node_get_object (st), "status",
-                                                           "");
-      if (g_str_equal (status, "COMPLETED"))
-        {
-          const char *err = catena_json_string (
-            json_node_get_object (st), "error", NULL);
-          if (err)
-            {
-              g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_REMOTE_FAILED,
-                           _("fal could not run the job: %.300s"), err);
-              return NULL;
-            }
-          break;
-        }
-      else if (g_str_equal (status, "IN_QUEUE"))
+      status = catena_fal_read_status (json_node_get_object (st), error);
+      if (status == CATENA_FAL_STATUS_FAILED)
+        return NULL;
+      if (status == CATENA_FAL_STATUS_COMPLETED)
+        break;
+      if (status == CATENA_FAL_STATUS_QUEUED)
         catena_provider_report (progress, progress_data, 0.05, _("Queued"));
-      else if (g_str_equal (status, "IN_PROGRESS"))
+      else
         {
           double t = (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC;
           /* fal reports no fraction: approach 80 % over typical job times */
           catena_provider_report (progress, progress_data, 0.1 + 0.7 * (1 - exp (-t / 8.0)),
                                   _("Running"));
-        }
-      else
-        {
-          g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                       _("fal reported a job state Catena does not know: “%.40s”."), status);
-          return NULL;
         }
       if (!catena_http_sleep (catena_providers_get_poll_interval_ms (), cancellable))
         {
@@ -539,12 +582,8 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
   catena_provider_report (progress, progress_data, 0.85, _("Downloading"));
   if (!(output = fal_json (&c, "GET", base, NULL, FALSE, cancellable, error)))
     return NULL;
-  if (!collect_image_urls (json_node_get_object (output), urls))
-    {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("fal's answer has no images in it."));
-      return NULL;
-    }
+  if (!(urls = catena_fal_read_image_urls (json_node_get_object (output), error)))
+    return NULL;
   result = catena_provider_result_new ();
   for (guint i = 0; i < urls->len; i++)
     {
@@ -558,8 +597,7 @@ fal_run (CatenaProvider *self, const CatenaProviderRequest *r,
   result->provenance->model = g_strdup (model);
   result->provenance->remote_id = g_strdup (request_id);
   result->provenance->cost_usd = fal_estimate_cost (self, r);
-  result->provenance->seed = catena_json_int (json_node_get_object (output),
-                                                                      "seed", r->seed);
+  result->provenance->seed = catena_json_int (json_node_get_object (output), "seed", r->seed);
   result->provenance->parameters = catena_provider_request_to_json (r);
   json_object_set_string_member (result->provenance->parameters, "endpoint", model);
   return g_steal_pointer (&result);

@@ -91,6 +91,44 @@ prompt_text (const CatenaProviderRequest *r)
   return g_strdup (r->prompt);
 }
 
+/* Answer readers (catena-provider-private.h) */
+
+JsonArray *
+catena_openai_read_data (JsonObject *answer, GError **error)
+{
+  JsonArray *data = catena_json_get_array (answer, "data");
+
+  if (data == NULL || json_array_get_length (data) == 0)
+    {
+      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+                   _("OpenAI's answer has no images in it."));
+      return NULL;
+    }
+  return data;
+}
+
+gboolean
+catena_openai_read_image (JsonNode *item, GBytes **bytes, const char **url, GError **error)
+{
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT (item) ? json_node_get_object (item) : NULL;
+  const char *b64 = catena_json_string (o, "b64_json", NULL);
+
+  *bytes = NULL;
+  *url = NULL;
+  if (b64)
+    {
+      gsize len;
+      guchar *raw = g_base64_decode (b64, &len);
+      *bytes = g_bytes_new_take (raw, len);
+      return TRUE;
+    }
+  if ((*url = catena_json_string (o, "url", NULL)))
+    return TRUE;
+  g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
+               _("OpenAI's answer has an image entry without image data."));
+  return FALSE;
+}
+
 static CatenaProviderResult *
 openai_run (CatenaProvider *self, const CatenaProviderRequest *r,
             CatenaProviderProgressFunc progress, gpointer progress_data,
@@ -200,42 +238,22 @@ openai_run (CatenaProvider *self, const CatenaProviderRequest *r,
     return NULL;
   catena_provider_report (progress, progress_data, 0.8, _("Decoding"));
 
-  data = catena_json_get_array (json_node_get_object (answer), "data");
-  if (data == NULL || json_array_get_length (data) == 0)
-    {
-      g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                   _("OpenAI's answer has no images in it."));
-      return NULL;
-    }
+  if (!(data = catena_openai_read_data (json_node_get_object (answer), error)))
+    return NULL;
   result = catena_provider_result_new ();
   for (guint i = 0; i < json_array_get_length (data) && i < 16; i++)
     {
-      JsonNode *item = json_array_get_element (data, i);
-      const char *b64 = JSON_NODE_HOLDS_OBJECT (item)
-                          ? catena_json_string (
-                              json_node_get_object (item), "b64_json", NULL)
-                          : NULL;
-      const char *item_url = JSON_NODE_HOLDS_OBJECT (item)
-                               ? catena_json_string (
-                                   json_node_get_object (item), "url", NULL)
-                               : NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      const char *item_url = NULL;
       GeglBuffer *image;
 
-      if (b64)
-        {
-          gsize len;
-          guchar *raw = g_base64_decode (b64, &len);
-          g_autoptr (GBytes) bytes = g_bytes_new_take (raw, len);
-          image = catena_provider_decode_image (bytes, SERVICE, cancellable, error);
-        }
-      else if (item_url) /* dall-e models answer with URLs */
+      if (!catena_openai_read_image (json_array_get_element (data, i), &bytes, &item_url,
+                                     error))
+        return NULL;
+      if (bytes)
+        image = catena_provider_decode_image (bytes, SERVICE, cancellable, error);
+      else /* dall-e models answer with URLs */
         image = catena_provider_download_image (item_url, SERVICE, cancellable, error);
-      else
-        {
-          g_set_error (error, CATENA_PROVIDER_ERROR, CATENA_PROVIDER_ERROR_BAD_RESPONSE,
-                       _("OpenAI's answer has an image entry without image data."));
-          return NULL;
-        }
       if (image == NULL)
         return NULL;
       g_ptr_array_add (result->images, image);

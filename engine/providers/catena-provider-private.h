@@ -162,12 +162,91 @@ GeglBuffer *catena_provider_download_image (const char   *url,
                                             GCancellable *cancellable,
                                             GError      **error);
 
+/* At most max_bytes of text (NULL: ""), whole characters of valid UTF-8 whatever the server
+ * sent: for quoting an answer in an error message. */
+char       *catena_provider_excerpt (const char *text,
+                                     gsize       max_bytes);
 void        catena_provider_report (CatenaProviderProgressFunc progress,
                                     gpointer                   data,
                                     double                     fraction,
                                     const char                *message);
 /* Parameters for provenance: the request without images. */
 JsonObject *catena_provider_request_to_json (const CatenaProviderRequest *request);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Answer readers: what each provider makes of a parsed answer, apart from the requests that
+ * fetch it. They do no I/O, so tests/fuzz/fuzz-provider-answers.c drives each of them with
+ * arbitrary answers. Strings they return without a copy belong to the answer. */
+
+/* fal (catena-provider-fal.c) */
+typedef enum
+{
+  CATENA_FAL_STATUS_QUEUED,
+  CATENA_FAL_STATUS_RUNNING,
+  CATENA_FAL_STATUS_COMPLETED,
+  CATENA_FAL_STATUS_FAILED, /* error set */
+} CatenaFalStatus;
+
+/* storage/upload/initiate → {upload_url, file_url} */
+gboolean        catena_fal_read_upload     (JsonObject  *answer,
+                                            const char **upload_url,
+                                            const char **file_url,
+                                            GError     **error);
+/* The submit answer's request_id, only when it is safe inside a URL. */
+const char     *catena_fal_read_request_id (JsonObject *answer,
+                                            GError    **error);
+CatenaFalStatus catena_fal_read_status     (JsonObject *answer,
+                                            GError    **error);
+/* The result's image URLs (images[].url or image.url, at most 16), or NULL with an error. */
+GPtrArray      *catena_fal_read_image_urls (JsonObject *answer,
+                                            GError    **error);
+
+/* OpenAI (catena-provider-openai.c) */
+
+/* The non-empty data[] of an images answer. */
+JsonArray      *catena_openai_read_data    (JsonObject *answer,
+                                            GError    **error);
+/* One entry of data[]: the decoded b64_json bytes, else the url to download (dall-e). */
+gboolean        catena_openai_read_image   (JsonNode    *item,
+                                            GBytes     **bytes,
+                                            const char **url,
+                                            GError     **error);
+
+/* ComfyUI (catena-provider-comfyui.c) */
+typedef enum
+{
+  CATENA_COMFYUI_EVENT_NONE,     /* nothing for this prompt, or not readable */
+  CATENA_COMFYUI_EVENT_STARTED,
+  CATENA_COMFYUI_EVENT_PROGRESS, /* *fraction set, in [0, 1] */
+  CATENA_COMFYUI_EVENT_DONE,
+  CATENA_COMFYUI_EVENT_FAILED,   /* error set */
+} CatenaComfyuiEvent;
+
+/* /upload/image → "<subfolder>/<name>" as LoadImage takes it. */
+char              *catena_comfyui_read_upload_name (JsonObject *answer,
+                                                    GError    **error);
+/* POST /prompt → its prompt_id, only when it is safe inside a URL. */
+char              *catena_comfyui_read_prompt_id   (JsonObject *answer,
+                                                    GError    **error);
+/* /object_info/<node> → the choices of one combo input (models installed). */
+char             **catena_comfyui_read_choices     (JsonObject *answer,
+                                                    const char *node,
+                                                    const char *input);
+/* One text message of the /ws socket (NUL-terminated, as received). */
+CatenaComfyuiEvent catena_comfyui_read_message     (const char *text,
+                                                    const char *prompt_id,
+                                                    double     *fraction,
+                                                    GError    **error);
+/* /history/<id> → the prompt's entry, NULL while it is pending. */
+JsonObject        *catena_comfyui_read_history     (JsonObject *answer,
+                                                    const char *prompt_id);
+/* Whether polling can stop: no status, completed, or failed. */
+gboolean           catena_comfyui_history_finished (JsonObject *entry);
+gboolean           catena_comfyui_history_failed   (JsonObject *entry,
+                                                    GError    **error);
+/* The /view paths of the images SaveImage wrote (at most 16), or NULL with an error. */
+GPtrArray         *catena_comfyui_read_outputs     (JsonObject *entry,
+                                                    GError    **error);
 
 /* ---------------------------------------------------------------------------------------- */
 /* ComfyUI graphs (catena-comfyui-workflow.c) */

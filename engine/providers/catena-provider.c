@@ -552,6 +552,23 @@ catena_provider_download_image (const char *url, const char *service, GCancellab
   return catena_provider_decode_image (resp->body, service, cancellable, error);
 }
 
+char *
+catena_provider_excerpt (const char *text, gsize max_bytes)
+{
+  g_autofree char *valid = NULL;
+  gsize end = max_bytes;
+
+  if (text == NULL)
+    return g_strdup ("");
+  valid = g_utf8_make_valid (text, -1);
+  if (strlen (valid) <= max_bytes)
+    return g_steal_pointer (&valid);
+  /* printf's %.300s would cut a character in half: stop before it instead */
+  while (end > 0 && (valid[end] & 0xc0) == 0x80)
+    end--;
+  return g_strndup (valid, end);
+}
+
 void
 catena_provider_report (CatenaProviderProgressFunc progress, gpointer data, double fraction,
                         const char *message)

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What a provider's server sends back. The per-provider answer readers (fal's status and
- * result, OpenAI's images, ComfyUI's history) are static in their .c files; the shared
- * entry points are callable: the status mapper, which digs an error message out of the body,
- * the JSON reader every provider goes through, and the ComfyUI workflow importer. The first
- * byte picks the HTTP status, the rest is the body. */
+/* What a provider's server sends back, before any provider reads it: the status mapper,
+ * which digs an error message out of the body, the JSON reader every provider goes through,
+ * and the ComfyUI workflow importer. The first byte picks the HTTP status, the rest is the
+ * body. The per-provider answer readers have their own harness, fuzz-provider-answers. */
 #include "config.h"
 
 #include "fuzz-common.h"

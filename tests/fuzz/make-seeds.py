@@ -240,3 +240,108 @@ put('provider-json', 'comfyui-workflow.json', b'\x00' + json.dumps({
     '8': {'class_type': 'VAEDecode', 'inputs': {'samples': ['3', 0], 'vae': ['4', 2]}},
     '9': {'class_type': 'SaveImage', 'inputs': {'filename_prefix': 'c', 'images': ['8', 0]}},
 }).encode())
+
+
+# ---- provider answers, as each reader gets them (fuzz-provider-answers): an HTTP body, or a
+# ComfyUI /ws text message; shapes from shared/PROTOCOLS.md and tests/providers/fake-servers.c.
+PROMPT_ID = '7d3e2b1a-5c4f-4e6d-9a8b-0c1d2e3f4a5b'   # the harness's
+FAL_ID = '3c9a1f2e-8b7d-4c6e-a5f4-1e2d3c4b5a69'
+FAL_BASE = 'https://queue.fal.run/fal-ai/flux/requests/' + FAL_ID
+# a 1x1 PNG
+PNG_B64 = ('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5'
+           'ErkJggg==')
+
+
+def answer(name, doc):
+    put('provider-answers', name, json.dumps(doc))
+
+
+answer('fal-upload.json', {
+    'upload_url': 'https://v3.fal.media/files/upload/abc.png?signature=abc',
+    'file_url': 'https://v3.fal.media/files/koala/abc.png'})
+answer('fal-submit.json', {
+    'request_id': FAL_ID, 'response_url': FAL_BASE, 'status_url': FAL_BASE + '/status',
+    'cancel_url': FAL_BASE + '/cancel', 'queue_position': 0})
+answer('fal-status-queued.json', {'status': 'IN_QUEUE', 'queue_position': 2,
+                                  'response_url': FAL_BASE})
+answer('fal-status-running.json', {'status': 'IN_PROGRESS', 'response_url': FAL_BASE,
+                                   'logs': [{'message': 'step 1/4', 'level': 'INFO',
+                                             'timestamp': '2025-05-01T10:00:00.000Z'}]})
+answer('fal-status-completed.json', {'status': 'COMPLETED', 'response_url': FAL_BASE,
+                                     'logs': None, 'metrics': {'inference_time': 1.25}})
+answer('fal-status-error.json', {'status': 'COMPLETED', 'response_url': FAL_BASE,
+                                 'error': 'CUDA out of memory', 'error_type': 'runner'})
+answer('fal-result.json', {
+    'images': [{'url': 'https://v3.fal.media/files/a.png', 'width': 1024, 'height': 1024,
+                'content_type': 'image/png'},
+               {'url': 'https://v3.fal.media/files/b.png', 'width': 1024, 'height': 1024,
+                'content_type': 'image/png'}],
+    'seed': 42, 'timings': {'inference': 0.4}, 'has_nsfw_concepts': [False, False],
+    'prompt': 'a red bag on white'})
+answer('fal-result-image.json', {   # birefnet, esrgan: one image
+    'image': {'url': 'https://v3.fal.media/files/c.png', 'width': 512, 'height': 512,
+              'content_type': 'image/png', 'file_name': 'c.png', 'file_size': 4096}})
+answer('openai-b64.json', {
+    'created': 1746093600, 'data': [{'b64_json': PNG_B64, 'revised_prompt': None}],
+    'usage': {'total_tokens': 100, 'input_tokens': 50, 'output_tokens': 50,
+              'input_tokens_details': {'text_tokens': 50, 'image_tokens': 0}}})
+answer('openai-url.json', {'created': 1746093600,
+                           'data': [{'url': 'https://oaidalleapiprodscus.blob.core.windows.net/'
+                                            'private/img.png', 'revised_prompt': 'a bag'}]})
+answer('comfyui-upload.json', {'name': 'catena-input-0badcafe.png', 'subfolder': 'catena',
+                               'type': 'input'})
+answer('comfyui-prompt.json', {'prompt_id': PROMPT_ID, 'number': 3, 'node_errors': {}})
+answer('comfyui-object-info.json', {
+    'CheckpointLoaderSimple': {
+        'input': {'required': {'ckpt_name': [['sd15.safetensors', 'sdxl.safetensors'], {}]}},
+        'output': ['MODEL', 'CLIP', 'VAE'], 'name': 'CheckpointLoaderSimple'},
+    'LoraLoader': {'input': {'required': {
+        'model': ['MODEL'], 'clip': ['CLIP'],
+        'lora_name': ['COMBO', {'options': ['brand.safetensors', 'ink.safetensors']}],
+        'strength_model': ['FLOAT', {'default': 1.0, 'min': -100.0, 'max': 100.0}]}}},
+    'UpscaleModelLoader': {'input': {'required': {'model_name': [['4x-UltraSharp.pth'], {}]}}}})
+answer('comfyui-history.json', {PROMPT_ID: {
+    'prompt': [3, PROMPT_ID, {}, {}, ['9']],
+    'outputs': {'9': {'images': [{'filename': 'catena_00001_.png', 'subfolder': '',
+                                  'type': 'output'}]},
+                '12': {'images': [{'filename': 'ComfyUI_temp_x_00001_.png',
+                                   'subfolder': '', 'type': 'temp'}]}},
+    'status': {'status_str': 'success', 'completed': True,
+               'messages': [['execution_start', {'prompt_id': PROMPT_ID,
+                                                 'timestamp': 1746093600000}],
+                            ['execution_success', {'prompt_id': PROMPT_ID,
+                                                   'timestamp': 1746093601000}]]},
+    'meta': {'9': {'node_id': '9', 'display_node': '9'}}}})
+answer('comfyui-history-error.json', {PROMPT_ID: {
+    'outputs': {}, 'status': {'status_str': 'error', 'completed': False, 'messages': [
+        ['execution_error', {'prompt_id': PROMPT_ID, 'node_id': '3', 'node_type': 'KSampler',
+                             'exception_message': 'CUDA out of memory'}]]}}})
+answer('comfyui-history-pending.json', {})
+answer('comfyui-history-running.json', {PROMPT_ID: {
+    'outputs': {}, 'status': {'status_str': 'success', 'completed': False, 'messages': []}}})
+
+
+def ws(name, kind, data):
+    put('provider-answers', 'comfyui-ws-' + name + '.json', json.dumps({'type': kind,
+                                                                       'data': data}))
+
+
+ws('status', 'status', {'status': {'exec_info': {'queue_remaining': 1}},
+                        'sid': 'f0e1d2c3b4a5'})
+ws('start', 'execution_start', {'prompt_id': PROMPT_ID, 'timestamp': 1746093600000})
+ws('cached', 'execution_cached', {'nodes': ['4', '5'], 'prompt_id': PROMPT_ID})
+ws('executing', 'executing', {'node': '3', 'display_node': '3', 'prompt_id': PROMPT_ID})
+ws('progress', 'progress', {'value': 7, 'max': 20, 'prompt_id': PROMPT_ID, 'node': '3'})
+ws('executed', 'executed', {'node': '9', 'display_node': '9', 'prompt_id': PROMPT_ID,
+                            'output': {'images': [{'filename': 'catena_00001_.png',
+                                                   'subfolder': '', 'type': 'output'}]}})
+ws('done', 'executing', {'node': None, 'prompt_id': PROMPT_ID})
+ws('success', 'execution_success', {'prompt_id': PROMPT_ID, 'timestamp': 1746093601000})
+ws('error', 'execution_error', {
+    'prompt_id': PROMPT_ID, 'node_id': '3', 'node_type': 'KSampler', 'executed': ['4'],
+    'exception_message': 'Allocation on device', 'exception_type': 'torch.OutOfMemoryError',
+    'traceback': ['  File "execution.py", line 1'], 'current_inputs': {}, 'current_outputs': {}})
+ws('interrupted', 'execution_interrupted', {'prompt_id': PROMPT_ID, 'node_id': '3',
+                                            'node_type': 'KSampler', 'executed': []})
+ws('other-prompt', 'progress', {'value': 1, 'max': 2,
+                                'prompt_id': '00000000-0000-4000-8000-000000000000'})
