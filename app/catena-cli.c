@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "catena-cli-batch.h"
 #include "catena-cli-review.h"
 #include "catena-engine.h"
+#include "catena-nn.h"
 
 /* catena-cli: every engine feature without a display. Progress goes to stderr, results and
  * listings to stdout; any failure exits non-zero with one clear sentence. */
@@ -45,7 +47,12 @@ usage (FILE *out)
              "             [--stage ID [--region X,Y,W,H]] [--user NAME] | --list [--log]\n"
              "  catena-cli export PROJECT.catena [--asset ID]… --out DIR [--override REASON]\n"
              "  catena-cli contact-sheet PROJECT.catena [--asset ID]… --out SHEET.pdf\n"
-             "  catena-cli --version\n"));
+             "  catena-cli devices            where local models can run\n"
+             "  catena-cli --version\n"
+             "\n"
+             "Every command takes --device cpu|cuda|auto: where local models (background\n"
+             "removal, upscaling) run. auto (the default, or $CATENA_DEVICE) uses the GPU when\n"
+             "there is one.\n"));
 }
 
 static void
@@ -338,6 +345,111 @@ cmd_run (int argc, char **argv, gboolean keys_only)
   return 0;
 }
 
+/* ---- --device (every command) ---- */
+
+static GMutex device_report_lock;
+static gboolean device_reported;
+static char *device_last_fallback;
+
+/* From the worker that ran a local model: say once where models run, and every new reason
+ * the GPU was not used. */
+static void
+on_device_used (CatenaNnDevice used, const GError *fallback, gpointer user_data)
+{
+  g_mutex_lock (&device_report_lock);
+  if (fallback != NULL && g_strcmp0 (device_last_fallback, fallback->message) != 0)
+    {
+      g_printerr (_("catena-cli: the GPU could not run a local model (%s); it ran on the "
+                    "CPU.\n"),
+                  fallback->message);
+      g_free (device_last_fallback);
+      device_last_fallback = g_strdup (fallback->message);
+    }
+  if (!device_reported)
+    {
+      g_autofree char *where = catena_nn_device_describe (used);
+
+      g_printerr (_("Local models run on the %s\n"), where);
+      device_reported = TRUE;
+    }
+  g_mutex_unlock (&device_report_lock);
+}
+
+/* Takes --device VALUE / --device=VALUE out of argv (any position after the command).
+ * Returns FALSE after printing why when the value is not a device. */
+static gboolean
+take_device_option (int *argc, char **argv)
+{
+  int j = 1;
+
+  for (int i = 1; i < *argc; i++)
+    {
+      const char *value = NULL;
+      CatenaNnDevice device;
+
+      if (g_str_equal (argv[i], "--"))
+        {
+          while (i < *argc)
+            argv[j++] = argv[i++];
+          break;
+        }
+      if (g_str_equal (argv[i], "--device"))
+        {
+          if (i + 1 >= *argc)
+            {
+              g_printerr (_("catena-cli: --device needs a value: cpu, cuda or auto.\n"));
+              return FALSE;
+            }
+          value = argv[++i];
+        }
+      else if (g_str_has_prefix (argv[i], "--device="))
+        value = argv[i] + strlen ("--device=");
+      else
+        {
+          argv[j++] = argv[i];
+          continue;
+        }
+      if (!catena_nn_device_from_string (value, &device))
+        {
+          g_printerr (_("catena-cli: unknown device “%s”: use cpu, cuda or auto.\n"), value);
+          return FALSE;
+        }
+      catena_nn_set_device (device);
+      if (device == CATENA_NN_DEVICE_CUDA && !catena_nn_cuda_available (NULL))
+        {
+          g_autofree char *where = catena_nn_device_describe (CATENA_NN_DEVICE_AUTO);
+
+          g_printerr (_("catena-cli: --device cuda: no usable GPU; local models will run on "
+                        "the %s.\n"),
+                      where);
+        }
+    }
+  argv[j] = NULL;
+  *argc = j;
+  return TRUE;
+}
+
+static int
+cmd_devices (void)
+{
+  g_autofree char *gpu = NULL;
+  g_autofree char *cpu = catena_nn_device_describe (CATENA_NN_DEVICE_CPU);
+  g_autofree char *chosen = catena_nn_device_describe (catena_nn_get_device ());
+
+  g_print ("cpu\t%s\t%s\n", _("available"), cpu);
+  if (catena_nn_cuda_available (&gpu))
+    g_print ("cuda\t%s\t%s\n", _("available"), gpu);
+  else
+    {
+      g_autofree char *why = catena_nn_device_unavailable_reason ();
+
+      g_print ("cuda\t%s\t%s\n", _("not available"), why);
+    }
+  g_print (_("in use (--device %s): %s\n"), catena_nn_device_to_string (catena_nn_get_device ()),
+           chosen);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -363,8 +475,18 @@ main (int argc, char **argv)
       return 0;
     }
 
+  if (!take_device_option (&argc, argv))
+    return 2;
+  if (argc < 2)
+    {
+      usage (stderr);
+      return 2;
+    }
   catena_engine_init ();
+  catena_nn_set_device_notify (on_device_used, NULL);
 
+  if (g_str_equal (argv[1], "devices"))
+    return cmd_devices ();
   if (g_str_equal (argv[1], "stages"))
     return cmd_stages ();
   if (g_str_equal (argv[1], "run"))

@@ -127,9 +127,11 @@ static void
 toast (CatenaApiKeyGroup *self, const char *message)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  /* a toast's title is markup in libadwaita 1.2; keyring errors are plain text */
+  g_autofree char *markup = g_markup_escape_text (message, -1);
 
   if (ADW_IS_PREFERENCES_WINDOW (root))
-    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), adw_toast_new (message));
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), adw_toast_new (markup));
 }
 
 /* Keyring calls block (D-Bus): they run on a worker. */

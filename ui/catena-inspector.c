@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "catena-candidate-grid.h"
+#include "catena-device-monitor.h"
 #include "catena-inspector.h"
 #include "catena-routing-group.h"
 
@@ -417,6 +418,16 @@ rebuild (CatenaInspector *self)
   if (n_params == 0)
     adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->params),
                                            _("This stage has nothing to adjust."));
+  else if (g_str_equal (catena_stage_get_kind (self->stage), "remove-background")
+           || g_str_equal (catena_stage_get_kind (self->stage), "upscale"))
+    {
+      /* the neural methods run on the device chosen in Preferences: say which */
+      g_autofree char *where = g_strdup_printf (
+        _("Local models run on the %s"),
+        catena_device_monitor_get_description (catena_device_monitor_get_default ()));
+
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->params), where);
+    }
   for (guint i = 0; i < n_params; i++)
     {
       GtkWidget *row = adw_action_row_new ();

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "catena-device-monitor.h"
 #include "catena-preferences-window.h"
 #include "catena-provider.h"
 
@@ -181,6 +182,15 @@ add_key_groups (CatenaPreferencesWindow *self)
   g_object_unref (self->comfyui_group);
 }
 
+static gboolean
+device_subtitle (GBinding *binding, const GValue *from, GValue *to, gpointer user_data)
+{
+  /* TRANSLATORS: %s is where models run now, e.g. "GPU: NVIDIA RTX 4090" or "CPU, 8 threads" */
+  g_value_take_string (to, g_strdup_printf (_("Background removal and upscaling. Now: %s"),
+                                            g_value_get_string (from)));
+  return TRUE;
+}
+
 static void
 bind_settings (CatenaPreferencesWindow *self)
 {
@@ -198,6 +208,10 @@ bind_settings (CatenaPreferencesWindow *self)
       g_settings_bind_with_mapping (self->settings, "device", self->device_row, "selected",
                                     G_SETTINGS_BIND_DEFAULT, device_get_mapping,
                                     device_set_mapping, NULL, NULL);
+      /* the monitor follows the same key: its description is where models run now */
+      g_object_bind_property_full (catena_device_monitor_get_default (), "description",
+                                   self->device_row, "subtitle", G_BINDING_SYNC_CREATE,
+                                   device_subtitle, NULL, NULL, NULL);
       g_settings_bind (self->settings, "autosave-interval", self->autosave_spin, "value",
                        G_SETTINGS_BIND_DEFAULT);
       g_signal_connect_object (self->settings, "changed::comfyui-url",

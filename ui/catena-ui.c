@@ -5,6 +5,7 @@
 
 #include "catena-provider.h"
 #include "catena-resources.h"
+#include "catena-device-monitor.h"
 #include "catena-ui.h"
 
 void
@@ -94,4 +95,6 @@ catena_ui_watch_settings (GSettings *settings)
 
   g_signal_connect (settings, "changed::comfyui-url", G_CALLBACK (apply_comfyui_url), NULL);
   apply_comfyui_url (settings, "comfyui-url", NULL);
+  /* where local models run: the "device" key → engine/nn */
+  catena_device_monitor_bind_settings (catena_device_monitor_get_default (), settings);
 }

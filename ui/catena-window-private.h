@@ -63,6 +63,7 @@ struct _CatenaWindow
   GHashTable *asset_errors;      /* asset id → message, or "" when it finished */
   GHashTable *running_stage;     /* asset id → stage id being run */
   char *last_toast;
+  char *last_device_fallback;    /* the GPU failure last told, not to repeat it per tile */
   AdwToast *toast;               /* the one shown; a newer one replaces it */
 
   /* strength sweep of a style stage (catena-window-remote.c) */

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "catena-device-monitor.h"
 #include "catena-stage-card.h"
 #include "catena-ui.h"
 #include "catena-window-private.h"
@@ -439,6 +440,23 @@ update_preview_source (CatenaWindow *self)
   g_task_set_task_data (task, job, (GDestroyNotify) sources_job_free);
   self->preview_pending++;
   g_task_run_in_thread (task, sources_thread);
+}
+
+/* A local model of this window's run could not use the GPU: say so once per reason (an
+ * upscale reports once, not per tile; the next run reports a new reason again). */
+static void
+on_model_ran (CatenaWindow *self, int used, const char *fallback)
+{
+  g_autofree char *msg = NULL;
+
+  if (fallback == NULL || !catena_runner_get_running (self->runner)
+      || g_strcmp0 (fallback, self->last_device_fallback) == 0)
+    return;
+  g_free (self->last_device_fallback);
+  self->last_device_fallback = g_strdup (fallback);
+  msg = g_strdup_printf (_("The GPU could not run a local model (%s); it ran on the CPU"),
+                         fallback);
+  catena_window_toast (self, msg);
 }
 
 static void
@@ -1113,6 +1131,7 @@ catena_window_finalize (GObject *object)
   g_hash_table_unref (self->asset_errors);
   g_hash_table_unref (self->running_stage);
   g_free (self->last_toast);
+  g_free (self->last_device_fallback);
 
   G_OBJECT_CLASS (catena_window_parent_class)->finalize (object);
 }
@@ -1193,6 +1212,8 @@ catena_window_init (CatenaWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->renderer, "rendered", G_CALLBACK (on_rendered), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (catena_device_monitor_get_default (), "model-ran",
+                           G_CALLBACK (on_model_ran), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (self->chain_view, "notify::selected", G_CALLBACK (on_selected_stage),
                            self, G_CONNECT_SWAPPED);

@@ -12,8 +12,10 @@
 # T×T window (default 256), turned into output megapixels per second for a 4K output
 # (3840×2160 from 960×540): windows = ceil(960 / (T − 2r)) · ceil(540 / (T − 2r)) with r the
 # receptive radius (18), MP/s = 8.29 / (windows · window time). Transfers to and from the
-# device are inside the timings (they are part of a run). CATENA_NN_CUDA_TF32=1 in the
-# environment lets cuBLAS use TF32 tensor cores (not the default: the tests hold fp32 to 1e-5).
+# device are inside the timings (they are part of a run). The GPU lines are repeated for each
+# precision of the convolutions' GEMMs (CATENA_NN_CUDA_PRECISION): fp32 (the default, within
+# 1e-5 of the CPU), tf32 and fp16 (tensor cores, fp32 sums). ESRGAN is also timed with
+# --tile 512, the upscaler's default window on the GPU.
 set -eu
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,7 +52,7 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ */
 if command -v nvidia-smi > /dev/null; then
   echo "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
 fi
-echo "runs=$runs (cpu $cpu_runs) threads=$threads tile=$tile TF32=${CATENA_NN_CUDA_TF32:-0}"
+echo "runs=$runs (cpu $cpu_runs) threads=$threads tile=$tile"
 
 field() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
 
@@ -58,8 +60,8 @@ isnet_line() {
   out="$("$run" model "$isnet" --json --threads "$threads" --runs "$2" --device "$1" | tail -n 1)"
   ms="$(echo "$out" | field median_ms)"
   gf="$(echo "$out" | field conv_gflop)"
-  awk -v d="$1" -v ms="$ms" -v gf="$gf" \
-    'BEGIN { printf "ISNet 1024²  %-4s  %9.1f ms  %8.1f GFLOP/s\n", d, ms, gf / (ms / 1000) }'
+  awk -v d="$1${3:+ $3}" -v ms="$ms" -v gf="$gf" \
+    'BEGIN { printf "ISNet 1024²  %-9s  %9.1f ms  %8.1f GFLOP/s\n", d, ms, gf / (ms / 1000) }'
 }
 
 esrgan_line() {
@@ -67,13 +69,22 @@ esrgan_line() {
          --runs "$2" --device "$1" | tail -n 1)"
   ms="$(echo "$out" | field median_ms)"
   gf="$(echo "$out" | field conv_gflop)"
-  awk -v d="$1" -v ms="$ms" -v gf="$gf" -v t="$tile" 'BEGIN {
+  awk -v d="$1${3:+ $3}" -v ms="$ms" -v gf="$gf" -v t="$tile" 'BEGIN {
     step = t - 2 * 18; n = int((960 + step - 1) / step) * int((540 + step - 1) / step);
-    printf "ESRGAN ×4 %d² window  %-4s  %8.1f ms  %8.1f GFLOP/s  → 4K output %.2f MP/s (%d windows)\n",
+    printf "ESRGAN ×4 %d² window  %-9s  %8.1f ms  %8.1f GFLOP/s  → 4K output %.2f MP/s (%d windows)\n",
            t, d, ms, gf / (ms / 1000), 3840 * 2160 / 1e6 / (n * ms / 1000), n }'
 }
 
 isnet_line cpu "$cpu_runs"
-isnet_line cuda "$runs"
+for p in fp32 tf32 fp16; do
+  export CATENA_NN_CUDA_PRECISION=$p; isnet_line cuda "$runs" "$p"
+done
 esrgan_line cpu "$cpu_runs"
-esrgan_line cuda "$runs"
+for p in fp32 tf32 fp16; do
+  export CATENA_NN_CUDA_PRECISION=$p; esrgan_line cuda "$runs" "$p"
+done
+tile=512
+for p in fp32 fp16; do
+  export CATENA_NN_CUDA_PRECISION=$p; esrgan_line cuda "$runs" "$p"
+done
+unset CATENA_NN_CUDA_PRECISION

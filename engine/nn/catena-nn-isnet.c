@@ -262,8 +262,16 @@ catena_nn_isnet_run (CatenaNnIsnet *isnet,
       in[i + plane] = (px[1] - 128.f) / 256.f;
       in[i + 2 * plane] = (px[2] - 128.f) / 256.f;
     }
-  if (!catena_nn_graph_run (isnet->graph, &isnet->input, out, cancellable, error))
-    return FALSE;
+  {
+    g_autoptr (GError) fallback = NULL;
+    CatenaNnDevice used;
+
+    /* where the user chose (catena_nn_set_device); any GPU failure reruns on the CPU */
+    if (!nn_graph_run_device_ex (isnet->graph, catena_nn_get_device (), &isnet->input, out,
+                                 &used, NULL, &fallback, cancellable, error))
+      return FALSE;
+    nn_device_report (used, fallback);
+  }
   o = out[0]->data;
   memcpy (isnet->raw, o, plane * sizeof (float));
   isnet->have_raw = TRUE;

@@ -201,10 +201,39 @@ gboolean nn_cuda_graph_run (NnGraph *g,
                             CatenaNnTensor **outputs,
                             GCancellable *cancellable,
                             GError **error);
+/* Why no device is usable (NULL when one is), e.g. "no CUDA device (no CUDA-capable device
+ * is detected)". */
+const char *nn_cuda_probe_reason (void);
 
 /* catena-nn-parallel.c: runs fn (user, task, thread) for task in [0, n_tasks) on the pool. */
 typedef void (*NnTaskFunc) (gpointer user, gsize task, int thread);
 void nn_parallel_run (gsize n_tasks, NnTaskFunc fn, gpointer user);
 int nn_parallel_n_threads (void);
+
+/* catena-nn-device.c. catena_nn_graph_run_device () plus: with `oom` non-NULL, running out
+ * of GPU memory is not hidden by a CPU rerun: the call returns FALSE with *oom = TRUE, the
+ * reason in `fallback` and no `error`, so the caller can retry with smaller work. Any other
+ * device failure still falls back to the CPU. */
+gboolean nn_graph_run_device_ex (CatenaNnGraph *graph,
+                                 CatenaNnDevice device,
+                                 CatenaNnTensor *const *inputs,
+                                 CatenaNnTensor **outputs,
+                                 CatenaNnDevice *used,
+                                 gboolean *oom,
+                                 GError **fallback,
+                                 GCancellable *cancellable,
+                                 GError **error);
+/* Tells the device notify (catena_nn_set_device_notify) where a model ran: once per model
+ * call that used the process-wide choice (ISNet run, one whole upscale). */
+void nn_device_report (CatenaNnDevice used, const GError *fallback);
+/* Tests only: stands in for the CUDA executor (in any build) so the device choice, the
+ * fallbacks and the upscaler's smaller-tile retry can be exercised without a GPU. `name` is
+ * what catena_nn_cuda_available () reports while it is set. NULL restores the real one. */
+typedef gboolean (*NnDeviceExecutor) (CatenaNnGraph *graph,
+                                      CatenaNnTensor *const *inputs,
+                                      CatenaNnTensor **outputs,
+                                      GCancellable *cancellable,
+                                      GError **error);
+void nn_device_set_test_executor (NnDeviceExecutor executor, const char *name);
 
 G_END_DECLS

@@ -184,53 +184,39 @@ axis_plan (Axis *a, int len, int win, int ov)
     }
 }
 
-gboolean
-catena_nn_upscaler_process (CatenaNnUpscaler *up,
-                            int width,
-                            int height,
-                            int tile,
-                            int overlap,
-                            CatenaNnReadRectFunc read_rect,
-                            CatenaNnWriteRectFunc write_rect,
-                            CatenaNnProgressFunc progress,
-                            gpointer user_data,
-                            GCancellable *cancellable,
-                            GError **error)
+/* One pass over the picture with windows of `tile` (already checked) on *device. When the
+ * GPU runs out of memory on the first window (nothing written yet), returns FALSE with
+ * *oom = TRUE and the reason in *fallback, for a retry with smaller windows. Any other GPU
+ * failure moves the rest of the pass to the CPU (*device = CPU, the reason in *fallback). */
+static gboolean
+process_tiles (CatenaNnUpscaler *up,
+               int width,
+               int height,
+               int tile,
+               int ov,
+               CatenaNnReadRectFunc read_rect,
+               CatenaNnWriteRectFunc write_rect,
+               CatenaNnProgressFunc progress,
+               gpointer user_data,
+               CatenaNnDevice *device,
+               gboolean *oom,
+               GError **fallback,
+               GCancellable *cancellable,
+               GError **error)
 {
-  g_autoptr (GMutexLocker) locker = NULL;
   g_autoptr (CatenaNnTensor) input = NULL;
   g_autofree float *rgba = NULL, *out = NULL;
   g_autofree Taps *tx = NULL, *ty = NULL;
   CatenaNnGraph *graph;
   Axis ax = { 0 }, ay = { 0 };
-  int s, ov, tw, th, done = 0, total;
+  int s, tw, th, done = 0, total;
   gsize plane;
   gboolean ok = FALSE;
 
-  g_return_val_if_fail (up != NULL && read_rect != NULL && write_rect != NULL, FALSE);
   s = up->scale;
-  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE
-      || (gint64) width * s > MAX_SIDE * 4 || (gint64) height * s > MAX_SIDE * 4)
-    {
-      g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_INPUT,
-                   "Cannot upscale a %d×%d picture (each side must be 1…%d pixels)", width,
-                   height, MAX_SIDE);
-      return FALSE;
-    }
-  ov = overlap < 0 ? up->radius : overlap;
-  ov = CLAMP (ov, 2, 1024); /* the alpha bicubic reads 2 pixels around each core */
-  tile = tile <= 0 ? DEFAULT_TILE : tile;
-  if (tile < 2 * ov + 8 || tile > 8192)
-    {
-      g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_INPUT,
-                   "A tile of %d pixels is too small for an overlap of %d (at least %d) or "
-                   "larger than 8192",
-                   tile, ov, 2 * ov + 8);
-      return FALSE;
-    }
+  *oom = FALSE;
   tw = MIN (tile, width);
   th = MIN (tile, height);
-  locker = g_mutex_locker_new (&up->lock);
   graph = catena_nn_upscaler_get_graph (up, tw, th, error);
   if (graph == NULL)
     return FALSE;
@@ -273,8 +259,32 @@ catena_nn_upscaler_process (CatenaNnUpscaler *up,
             if (!(q[3] >= 1.f))
               opaque = FALSE;
           }
-        if (!catena_nn_graph_run (graph, &input, &result, cancellable, error))
-          goto out;
+        if (*device == CATENA_NN_DEVICE_CPU)
+          {
+            if (!catena_nn_graph_run (graph, &input, &result, cancellable, error))
+              goto out;
+          }
+        else
+          {
+            g_autoptr (GError) why = NULL;
+            CatenaNnDevice used;
+
+            if (!nn_graph_run_device_ex (graph, *device, &input, &result, &used,
+                                         done == 0 ? oom : NULL, &why, cancellable, error))
+              {
+                if (*oom)
+                  g_propagate_error (fallback, g_steal_pointer (&why));
+                goto out;
+              }
+            if (why != NULL)
+              {
+                /* it ran on the CPU: stay there for the rest rather than fail window after
+                 * window on the GPU */
+                *device = used;
+                g_clear_error (fallback);
+                g_propagate_error (fallback, g_steal_pointer (&why));
+              }
+          }
         res = result->data;
         ostride = (gint64) tw * s;
         for (int y = 0; y < oh; y++)
@@ -327,6 +337,77 @@ out:
   axis_clear (&ax);
   axis_clear (&ay);
   return ok;
+}
+
+/* Windows on the GPU: larger than on the CPU (fewer launches, the overlap costs less); halved
+ * while the GPU runs out of memory. */
+#define GPU_DEFAULT_TILE 512
+
+gboolean
+catena_nn_upscaler_process (CatenaNnUpscaler *up,
+                            int width,
+                            int height,
+                            int tile,
+                            int overlap,
+                            CatenaNnReadRectFunc read_rect,
+                            CatenaNnWriteRectFunc write_rect,
+                            CatenaNnProgressFunc progress,
+                            gpointer user_data,
+                            GCancellable *cancellable,
+                            GError **error)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_autoptr (GError) fallback = NULL;
+  CatenaNnDevice device;
+  int s, ov, cpu_tile, gpu_tile;
+
+  g_return_val_if_fail (up != NULL && read_rect != NULL && write_rect != NULL, FALSE);
+  s = up->scale;
+  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE
+      || (gint64) width * s > MAX_SIDE * 4 || (gint64) height * s > MAX_SIDE * 4)
+    {
+      g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_INPUT,
+                   "Cannot upscale a %d×%d picture (each side must be 1…%d pixels)", width,
+                   height, MAX_SIDE);
+      return FALSE;
+    }
+  ov = overlap < 0 ? up->radius : overlap;
+  ov = CLAMP (ov, 2, 1024); /* the alpha bicubic reads 2 pixels around each core */
+  if (tile != 0 && (tile < 2 * ov + 8 || tile > 8192))
+    {
+      g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_INPUT,
+                   "A tile of %d pixels is too small for an overlap of %d (at least %d) or "
+                   "larger than 8192",
+                   tile, ov, 2 * ov + 8);
+      return FALSE;
+    }
+  cpu_tile = tile > 0 ? tile : MAX (DEFAULT_TILE, 2 * ov + 8);
+  gpu_tile = tile > 0 ? tile : MAX (GPU_DEFAULT_TILE, 2 * ov + 8);
+  device = catena_nn_device_resolve (catena_nn_get_device ());
+
+  locker = g_mutex_locker_new (&up->lock);
+  for (;;)
+    {
+      gboolean oom = FALSE;
+      int t = device == CATENA_NN_DEVICE_CPU ? cpu_tile : gpu_tile;
+
+      if (process_tiles (up, width, height, t, ov, read_rect, write_rect, progress, user_data,
+                         &device, &oom, &fallback, cancellable, error))
+        break;
+      if (!oom)
+        return FALSE;
+      /* out of GPU memory before anything was written: smaller windows, then the CPU */
+      if (gpu_tile / 2 >= 2 * ov + 8 && gpu_tile / 2 >= 32)
+        {
+          g_debug ("%s; retrying with %d-pixel tiles", fallback->message, gpu_tile / 2);
+          gpu_tile /= 2;
+          g_clear_error (&fallback);
+        }
+      else
+        device = CATENA_NN_DEVICE_CPU;
+    }
+  nn_device_report (device, fallback);
+  return TRUE;
 }
 
 /* ---- the in-memory convenience ---- */

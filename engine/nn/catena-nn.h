@@ -40,7 +40,8 @@ typedef enum
   CATENA_NN_ERROR_INPUT,         /* a run's inputs do not match what the model expects */
   CATENA_NN_ERROR_MODEL_MISSING, /* weights are not installed */
   CATENA_NN_ERROR_IO,            /* the model file could not be read */
-  CATENA_NN_ERROR_DEVICE,        /* the GPU could not run the model (no device, driver, OOM) */
+  CATENA_NN_ERROR_DEVICE,        /* the GPU could not run the model (no device, driver error) */
+  CATENA_NN_ERROR_DEVICE_MEMORY, /* the GPU ran out of memory (smaller work may fit) */
 } CatenaNnError;
 
 GQuark catena_nn_error_quark (void);
@@ -160,19 +161,68 @@ typedef enum
 {
   CATENA_NN_DEVICE_CPU,
   CATENA_NN_DEVICE_CUDA,
+  CATENA_NN_DEVICE_AUTO, /* the GPU when this build has CUDA and a device exists, else the CPU */
 } CatenaNnDevice;
+
+/* "cpu", "cuda", "auto" ↔ the enum. FALSE for anything else. */
+gboolean catena_nn_device_from_string (const char *text, CatenaNnDevice *device);
+const char *catena_nn_device_to_string (CatenaNnDevice device);
 
 /* TRUE when this build has the CUDA executor and a usable device exists (driver loaded, at
  * least one GPU); device_name (may be NULL) then receives its name. Never crashes without
  * a driver: FALSE. Cheap after the first call. */
 gboolean catena_nn_cuda_available (char **device_name);
 
-/* catena_nn_graph_run () on `device`. With CATENA_NN_DEVICE_CUDA, any device failure (no
- * device, driver error, out of device memory) makes it run on the CPU instead: the result is
- * the same, and `fallback` (may be NULL) receives a CATENA_NN_ERROR_DEVICE error saying why.
- * `used` (may be NULL) receives where it actually ran. `error` is only set when the run
- * itself fails (bad inputs, cancellation), as for catena_nn_graph_run (). Operators without a
- * CUDA kernel run on the CPU between device kernels (their tensors are copied across). */
+/* Why no GPU can be used (NULL when one can), e.g. "this build has no CUDA support". */
+char *catena_nn_device_unavailable_reason (void);
+
+/* Where `device` resolves to now: CPU or CUDA (AUTO → CUDA only when available). */
+CatenaNnDevice catena_nn_device_resolve (CatenaNnDevice device);
+
+/* One line for the user naming where local models run with this choice, e.g.
+ * "GPU: NVIDIA H200 (sm_90, 139 GiB)" or "CPU, 2 threads (no GPU: this build has no CUDA
+ * support)". Translatable by the caller only as a whole; engine/nn is not localised. */
+char *catena_nn_device_describe (CatenaNnDevice device);
+
+/* The process-wide choice the stages use (remove background, upscale). Starts as
+ * $CATENA_DEVICE when that parses, else AUTO. Thread-safe. */
+void catena_nn_set_device (CatenaNnDevice device);
+CatenaNnDevice catena_nn_get_device (void);
+
+/* How the GPU multiplies in convolutions. FP32 (default): exact float32, within 1e-5 of the
+ * CPU. TF32 and FP16: tensor cores, inputs of each product rounded to TF32 or half, sums in
+ * float32 (tensors stay float32 in memory); several times the throughput on A100/H100, at
+ * about 1e-3 relative error. Starts as $CATENA_NN_CUDA_PRECISION (fp32, tf32, fp16);
+ * applies to graphs first run on the GPU afterwards. */
+typedef enum
+{
+  CATENA_NN_PRECISION_FP32,
+  CATENA_NN_PRECISION_TF32,
+  CATENA_NN_PRECISION_FP16,
+} CatenaNnPrecision;
+
+gboolean catena_nn_precision_from_string (const char *text, CatenaNnPrecision *precision);
+const char *catena_nn_precision_to_string (CatenaNnPrecision precision);
+void catena_nn_set_gpu_precision (CatenaNnPrecision precision);
+CatenaNnPrecision catena_nn_get_gpu_precision (void);
+
+/* Called (from the worker thread that ran the model) after every model run that used the
+ * process-wide choice: `used` is where it ran, `fallback` is NULL or why the GPU was not used
+ * although it was asked for (an error of CATENA_NN_ERROR_DEVICE*). One notify per process;
+ * NULL removes it. The UI marshals it to its main context; the CLI prints it. */
+typedef void (*CatenaNnDeviceNotify) (CatenaNnDevice used,
+                                      const GError *fallback,
+                                      gpointer user_data);
+void catena_nn_set_device_notify (CatenaNnDeviceNotify notify, gpointer user_data);
+
+/* catena_nn_graph_run () on `device`. With CATENA_NN_DEVICE_CUDA (or AUTO with a device),
+ * any device failure (no device, driver error, out of device memory) makes it run on the CPU
+ * instead: the result is the same, and `fallback` (may be NULL) receives a
+ * CATENA_NN_ERROR_DEVICE or _DEVICE_MEMORY error saying why. `used` (may be NULL) receives
+ * where it actually ran. `error` is only set when the run itself fails (bad inputs,
+ * cancellation), as for catena_nn_graph_run (). Operators without a CUDA kernel run on the
+ * CPU between device kernels (their tensors are copied across). AUTO without a device runs
+ * on the CPU with no fallback error. */
 gboolean catena_nn_graph_run_device (CatenaNnGraph *graph,
                                      CatenaNnDevice device,
                                      CatenaNnTensor *const *inputs,

@@ -126,7 +126,7 @@ compare_graph (CatenaNnGraph *g, CatenaNnTensor *const *inputs, const char *what
 
 /* Loads tb's model (freeing tb), binds random inputs of the declared shapes, compares. */
 static void
-compare_model (Tb *tb, const char *what)
+compare_model_tol (Tb *tb, const char *what, double tol)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CatenaNnGraph) g = tb_load (tb, NULL, &error);
@@ -146,7 +146,13 @@ compare_model (Tb *tb, const char *what)
       catena_nn_graph_get_input (g, i, &dt, &ndim, &dims);
       g_ptr_array_add (inputs, random_tensor (dt, ndim, dims));
     }
-  compare_graph (g, (CatenaNnTensor *const *) inputs->pdata, what, 1e-5);
+  compare_graph (g, (CatenaNnTensor *const *) inputs->pdata, what, tol);
+}
+
+static void
+compare_model (Tb *tb, const char *what)
+{
+  compare_model_tol (tb, what, 1e-5);
 }
 
 /* ---- runs without a device too ---- */
@@ -569,6 +575,51 @@ test_esrgan (void)
     }
 }
 
+/* Tensor cores: TF32 and fp16 products (fp32 sums) hold one conv within 5e-3 and the whole
+ * models within 3e-2 relative L2 of the fp32 CPU path (random inputs). The precision applies
+ * to graphs first run on the GPU after it is set. */
+static void
+test_tensor_cores (void)
+{
+  static const CatenaNnPrecision modes[] = { CATENA_NN_PRECISION_TF32, CATENA_NN_PRECISION_FP16 };
+
+  NEED_DEVICE_OR_RETURN ();
+  for (gsize m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *isnet_path = catena_nn_find_model (CATENA_NN_ISNET_MODEL);
+      g_autofree char *slim = catena_nn_find_upscaler (CATENA_NN_ESRGAN_SLIM, 4);
+      const char *name = catena_nn_precision_to_string (modes[m]);
+      g_autofree char *what = NULL;
+
+      catena_nn_set_gpu_precision (modes[m]);
+      what = g_strdup_printf ("Conv+Relu (%s)", name);
+      compare_model_tol (conv_relu_model (), what, 5e-3);
+      if (isnet_path != NULL)
+        {
+          g_autoptr (CatenaNnIsnet) isnet = catena_nn_isnet_load (isnet_path, &error);
+
+          g_assert_no_error (error);
+          g_free (what);
+          what = g_strdup_printf ("ISNet 1024² (%s)", name);
+          compare_loaded_graph (catena_nn_isnet_get_graph (isnet), what, 3e-2);
+        }
+      if (slim != NULL)
+        {
+          g_autoptr (CatenaNnUpscaler) up = catena_nn_upscaler_load (slim, &error);
+          CatenaNnGraph *g;
+
+          g_assert_no_error (error);
+          g = catena_nn_upscaler_get_graph (up, 192, 192, &error);
+          g_assert_no_error (error);
+          g_free (what);
+          what = g_strdup_printf ("esrgan-slim ×4 192² (%s)", name);
+          compare_loaded_graph (g, what, 3e-2);
+        }
+    }
+  catena_nn_set_gpu_precision (CATENA_NN_PRECISION_FP32);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -596,6 +647,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/cuda/mixed-host-device", test_mixed);
   g_test_add_func ("/nn/cuda/isnet", test_isnet);
   g_test_add_func ("/nn/cuda/esrgan", test_esrgan);
+  g_test_add_func ("/nn/cuda/tensor-cores", test_tensor_cores);
   ret = g_test_run ();
   g_rand_free (rng);
   return ret;

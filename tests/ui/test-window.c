@@ -4,6 +4,8 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "catena-device-monitor.h"
+#include "catena-nn-private.h" /* nn_device_set_test_executor: a stand-in GPU */
 #include "catena-ui.h"
 
 /* The window under Xvfb: actions in, model and pixels out. */
@@ -474,6 +476,135 @@ test_failure_is_explained (Fixture *f, gconstpointer data)
                                    "The run did not finish: "));
 }
 
+/* A stand-in GPU that takes its time and then fails: the run goes on on the CPU and says so
+ * once, and the live preview keeps answering while the "GPU" works. */
+static gboolean
+slow_failing_gpu (CatenaNnGraph *graph,
+                  CatenaNnTensor *const *inputs,
+                  CatenaNnTensor **outputs,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  g_usleep (1500 * 1000);
+  g_set_error_literal (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE,
+                       "Fake GPU: the device was lost");
+  return FALSE;
+}
+
+static char *toast_at_report;
+
+static void
+on_model_ran_after_window (CatenaDeviceMonitor *monitor, int used, const char *fallback,
+                           Fixture *f)
+{
+  /* connected after the window's handler: its toast is the latest */
+  g_free (toast_at_report);
+  toast_at_report = g_strdup (catena_window_get_last_toast (f->window));
+}
+
+static void
+test_gpu_job_keeps_preview_live (Fixture *f, gconstpointer data)
+{
+  g_autofree char *slim = catena_nn_find_upscaler (CATENA_NN_ESRGAN_SLIM, 2);
+  g_autofree char *photo = g_build_filename (g_getenv ("CATENA_SOURCE_DIR"), "data", "demo",
+                                             "coffee.png", NULL);
+  g_autoptr (CatenaProject) project = catena_project_new ();
+  g_autoptr (CatenaAsset) asset = catena_asset_new ("coffee");
+  g_autoptr (CatenaStage) import = catena_stage_new ("import", NULL);
+  g_autoptr (CatenaStage) recolor = catena_stage_new ("recolor", NULL);
+  g_autoptr (CatenaStage) upscale = catena_stage_new ("upscale", NULL);
+  g_autoptr (GSettings) settings = catena_ui_dup_settings ();
+  CatenaDeviceMonitor *monitor = catena_device_monitor_get_default ();
+  CatenaRunner *runner = catena_window_get_runner (f->window);
+  CatenaChainView *view = catena_window_get_chain_view (f->window);
+  GtkWidget *scale;
+  guint64 generation;
+  gulong handler;
+
+  if (slim == NULL)
+    {
+      g_test_skip ("esrgan-slim-x2 is not installed (build-aux/fetch-models.sh)");
+      return;
+    }
+  catena_asset_set_source (asset, photo);
+  catena_project_add_asset (project, asset);
+  g_assert_true (catena_stage_set_param_from_string (upscale, "method", "neural", NULL));
+  g_assert_true (catena_stage_set_param_from_string (upscale, "factor", "2", NULL));
+  g_assert_true (catena_stage_set_param_from_string (upscale, "network", "slim", NULL));
+  catena_chain_append (catena_project_get_chain (project), import);
+  catena_chain_append (catena_project_get_chain (project), recolor);
+  catena_chain_append (catena_project_get_chain (project), upscale);
+  catena_window_set_project (f->window, project);
+  redirect_output (f);
+  settle (f);
+
+  /* the preference drives engine/nn */
+  if (settings != NULL)
+    {
+      catena_device_monitor_bind_settings (monitor, settings);
+      g_settings_set_string (settings, "device", "cpu");
+      g_assert_cmpint (catena_nn_get_device (), ==, CATENA_NN_DEVICE_CPU);
+    }
+  else
+    catena_nn_set_device (CATENA_NN_DEVICE_CPU);
+  g_assert_true (g_str_has_prefix (catena_device_monitor_get_description (monitor), "CPU, "));
+  run_and_wait (f, FALSE);
+  g_assert_cmpstr (catena_window_get_last_toast (f->window), ==, "Run finished");
+
+  /* now a GPU (the stand-in), chosen: the inspector and the progress bar name it */
+  nn_device_set_test_executor (slow_failing_gpu, "Stand-in GPU");
+  if (settings != NULL)
+    g_settings_set_string (settings, "device", "cuda");
+  else
+    catena_nn_set_device (CATENA_NN_DEVICE_CUDA);
+  if (settings != NULL)
+    {
+      g_assert_cmpint (catena_nn_get_device (), ==, CATENA_NN_DEVICE_CUDA);
+      g_assert_cmpstr (catena_device_monitor_get_description (monitor), ==, "GPU: Stand-in GPU");
+    }
+
+  /* edit recolor: recolor and upscale are stale; run them; the upscale sits on the "GPU" */
+  catena_chain_view_set_selected (view, 1);
+  settle (f);
+  g_assert_true (catena_window_is_live (f->window));
+  scale = catena_inspector_get_editor (catena_window_get_inspector (f->window), "exposure");
+  gtk_range_set_value (GTK_RANGE (scale), 0.5);
+  settle (f);
+  handler = g_signal_connect (monitor, "model-ran", G_CALLBACK (on_model_ran_after_window), f);
+  activate (f, "win.run", NULL);
+  g_assert_true (catena_runner_get_running (runner));
+
+  /* while it runs, the slider still renders new frames */
+  for (int i = 0; i < 3; i++)
+    {
+      gtk_range_set_value (GTK_RANGE (scale), 0.8 + 0.2 * i);
+      generation = catena_preview_renderer_get_generation (catena_window_get_renderer (
+                     f->window));
+      wait_for_frame (f, generation);
+      g_test_message ("frame %d while running: %s", i,
+                      catena_runner_get_running (runner) ? "yes" : "no");
+    }
+  g_assert_true (catena_runner_get_running (runner));
+  g_assert_true (wait_for (run_done, f));
+  settle (f);
+  g_signal_handler_disconnect (monitor, handler);
+
+  /* the run finished (on the CPU) and the GPU's failure was told */
+  g_assert_cmpstr (catena_window_get_last_toast (f->window), ==, "Run finished");
+  g_assert_cmpstr (toast_at_report, ==,
+                   "The GPU could not run a local model (Fake GPU: the device was lost); it "
+                   "ran on the CPU");
+  /* the slider moved during the run: what ran is already stale, nothing failed */
+  g_assert_cmpint (catena_stage_card_get_state (catena_chain_view_get_card (view, 2)), ==,
+                   CATENA_CARD_STALE);
+
+  nn_device_set_test_executor (NULL, NULL);
+  if (settings != NULL)
+    g_settings_reset (settings, "device");
+  catena_nn_set_device (CATENA_NN_DEVICE_AUTO);
+  g_clear_pointer (&toast_at_report, g_free);
+}
+
 static void
 test_add_files_and_save (Fixture *f, gconstpointer data)
 {
@@ -670,6 +801,7 @@ main (int argc, char *argv[])
   ADD ("/ui/window/run-thumbnails-live-recolor", test_run_thumbnails_and_live_recolor);
   ADD ("/ui/window/cancel", test_cancel);
   ADD ("/ui/window/failure-is-explained", test_failure_is_explained);
+  ADD ("/ui/window/gpu-job-keeps-preview-live", test_gpu_job_keeps_preview_live);
   ADD ("/ui/window/add-files-and-save", test_add_files_and_save);
   ADD ("/ui/window/screenshot", test_screenshot);
   ADD ("/ui/window/demo-screenshot", test_demo_screenshot);

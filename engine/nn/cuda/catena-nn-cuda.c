@@ -20,7 +20,9 @@
  * CPU plan's offsets in one device arena. Nodes with a kernel here run on the GPU; any other
  * node runs its CPU kernel on host copies of its inputs (downloaded, run, uploaded), so every
  * model engine/nn loads also runs here. Any CUDA or cuBLAS failure frees the device state and
- * returns CATENA_NN_ERROR_DEVICE; catena_nn_graph_run_device () then reruns on the CPU. */
+ * returns CATENA_NN_ERROR_DEVICE (CATENA_NN_ERROR_DEVICE_MEMORY when it ran out of memory);
+ * catena_nn_graph_run_device () then reruns on the CPU, and the upscaler first retries with
+ * smaller tiles. */
 
 /* im2col scratch: output rows per GEMM are capped so the packed columns stay under this. */
 #define NN_CUDA_COL_BYTES ((gsize) 256 << 20)
@@ -38,6 +40,7 @@ typedef struct
   gsize col_bytes;
   guint n_values, n_nodes;
   gboolean host_bound; /* this run's host views are set (a node ran on the CPU) */
+  CatenaNnPrecision precision; /* of the convolutions' GEMMs */
 } NnCuda;
 
 static gboolean
@@ -46,7 +49,7 @@ cu_ok (cudaError_t e, const char *what, GError **error)
   if (e == cudaSuccess)
     return TRUE;
   if (e == cudaErrorMemoryAllocation)
-    g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE,
+    g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE_MEMORY,
                  "Not enough GPU memory to run the model (%s)", what);
   else
     g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE, "CUDA error in %s: %s (%s)",
@@ -60,12 +63,35 @@ blas_ok (cublasStatus_t s, const char *what, GError **error)
   if (s == CUBLAS_STATUS_SUCCESS)
     return TRUE;
   if (s == CUBLAS_STATUS_ALLOC_FAILED)
-    g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE,
+    g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE_MEMORY,
                  "Not enough GPU memory to run the model (%s)", what);
   else
     g_set_error (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE, "cuBLAS error in %s: status %d",
                  what, (int) s);
   return FALSE;
+}
+
+/* Column-major C (m × n) = A (m × k) · B (k × n), all float32 in device memory. fp32: SGEMM.
+ * TF32 and fp16: the same float32 matrices, with cuBLAS rounding the products' inputs to
+ * TF32 (10-bit mantissa) or half (CUBLAS_COMPUTE_32F_FAST_16F) on the tensor cores and
+ * accumulating in fp32. The tensors stay float32 in memory either way. */
+static gboolean
+gemm (NnCuda *cu, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+      float *c, int ldc, GError **error)
+{
+  static const float one = 1.f, zero = 0.f;
+  cublasComputeType_t compute;
+
+  if (cu->precision == CATENA_NN_PRECISION_FP32)
+    return blas_ok (cublasSgemm (cu->blas, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b,
+                                 ldb, &zero, c, ldc),
+                    "cublasSgemm", error);
+  compute = cu->precision == CATENA_NN_PRECISION_FP16 ? CUBLAS_COMPUTE_32F_FAST_16F
+                                                      : CUBLAS_COMPUTE_32F_FAST_TF32;
+  return blas_ok (cublasGemmEx (cu->blas, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a,
+                                CUDA_R_32F, lda, b, CUDA_R_32F, ldb, &zero, c, CUDA_R_32F, ldc,
+                                compute, CUBLAS_GEMM_DEFAULT_TENSOR_OP),
+                  "cublasGemmEx", error);
 }
 
 /* ---- availability (probed once) ---- */
@@ -110,6 +136,13 @@ nn_cuda_available (char **device_name)
   if (device_name != NULL)
     *device_name = ok ? g_strdup (probe_name) : NULL;
   return ok;
+}
+
+const char *
+nn_cuda_probe_reason (void)
+{
+  nn_cuda_available (NULL);
+  return probe_reason;
 }
 
 /* ---- device state ---- */
@@ -193,9 +226,10 @@ cuda_state_new (NnGraph *g, GError **error)
       || !blas_ok (cublasCreate (&cu->blas), "cublasCreate", error)
       || !blas_ok (cublasSetStream (cu->blas, cu->stream), "cublasSetStream", error))
     goto fail;
-  /* Plain fp32 by default (the 1e-5 tests); TF32 tensor cores on request. */
-  if (g_strcmp0 (g_getenv ("CATENA_NN_CUDA_TF32"), "1") == 0
-      && !blas_ok (cublasSetMathMode (cu->blas, CUBLAS_TF32_TENSOR_OP_MATH), "cublasSetMathMode",
+  /* Plain fp32 by default (the 1e-5 tests); tensor cores (TF32, fp16) as chosen: see gemm */
+  cu->precision = catena_nn_get_gpu_precision ();
+  if (cu->precision != CATENA_NN_PRECISION_FP32
+      && !blas_ok (cublasSetMathMode (cu->blas, CUBLAS_TENSOR_OP_MATH), "cublasSetMathMode",
                    error))
     goto fail;
   if (g->arena_size > 0
@@ -343,7 +377,6 @@ run_conv (NnGraph *g, NnCuda *cu, NnNode *n, GError **error)
   gint64 plane_out = p->oh * p->ow;
   gint64 rows = MAX (1, MIN (p->oh, (gint64) (NN_CUDA_COL_BYTES / sizeof (float))
                                       / MAX (1, p->k * p->ow)));
-  const float one = 1.f, zero = 0.f;
 
   if (!p->pointwise)
     {
@@ -371,10 +404,8 @@ run_conv (NnGraph *g, NnCuda *cu, NnNode *n, GError **error)
           {
             /* row-major Y (mg × P) = W (mg × K) · X (K × P) is, column-major,
              * Yᵀ (P × mg) = Xᵀ (P × K) · Wᵀ (K × mg) */
-            if (!blas_ok (cublasSgemm (cu->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) plane_out,
-                                       (int) p->mg, (int) p->k, &one, xg, (int) plane_out, wg,
-                                       (int) p->k, &zero, yg, (int) plane_out),
-                          "cublasSgemm", error))
+            if (!gemm (cu, (int) plane_out, (int) p->mg, (int) p->k, xg, (int) plane_out, wg,
+                       (int) p->k, yg, (int) plane_out, error))
               return FALSE;
             continue;
           }
@@ -386,10 +417,8 @@ run_conv (NnGraph *g, NnCuda *cu, NnNode *n, GError **error)
                                         p->sw, p->dh, p->dw, p->ph, p->pw, p->ow, oh0, r,
                                         cu->stream),
                         "im2col", error)
-                || !blas_ok (cublasSgemm (cu->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) cols,
-                                          (int) p->mg, (int) p->k, &one, cu->col, (int) cols, wg,
-                                          (int) p->k, &zero, yg + oh0 * p->ow, (int) plane_out),
-                             "cublasSgemm", error))
+                || !gemm (cu, (int) cols, (int) p->mg, (int) p->k, cu->col, (int) cols, wg,
+                          (int) p->k, yg + oh0 * p->ow, (int) plane_out, error))
               return FALSE;
           }
       }
