@@ -560,7 +560,10 @@ run_on_device (NnGraph *g, NnCuda *cu, guint ni, gboolean *handled, GError **err
 
           for (int d = (int) p->axis; d < v->ndim; d++)
             inner *= (gsize) v->dims[d];
-          if (inner > 0
+          /* an input its producer wrote in place (catena-nn-graph.c, Concat in place) lives
+           * at the same arena offset on the device: nothing to copy, and a copy onto itself
+           * would be an overlapping cudaMemcpy */
+          if (inner > 0 && (guint8 *) cu->dptr[n->in[i]] != (guint8 *) y + prefix
               && !cu_ok (cudaMemcpy2DAsync ((guint8 *) y + prefix, out_bytes, cu->dptr[n->in[i]],
                                             inner, inner, (gsize) p->outer,
                                             cudaMemcpyDeviceToDevice, cu->stream),
