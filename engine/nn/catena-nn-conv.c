@@ -7,13 +7,15 @@
 
 #include "catena-nn-params.h"
 #include "catena-nn-private.h"
+#include "catena-nn-winograd.h"
 
 /* Conv (1-D and 2-D, groups, dilations, any padding) as im2col + SGEMM over tiles of output
  * rows; each task packs its own tile in a per-thread buffer, runs a single-threaded SGEMM
  * straight into the output and applies bias and the fused activation while the tile is still
  * in cache. 1×1 stride-1 convs skip im2col; depthwise convs have a direct kernel. 3×3
- * stride-1 undilated convs with enough channels use Winograd F(4×4, 3×3): 36 GEMMs over
- * transformed tiles instead of one with K = 9·C, 4× fewer multiplies. */
+ * stride-1 convs (dilated too) with enough channels use Winograd F(4×4, 3×3)
+ * (catena-nn-winograd.c): 36 GEMMs over transformed tiles instead of one with K = 9·C, 4×
+ * fewer multiplies. */
 
 gboolean
 nn_window_axis (const char *auto_pad,
@@ -183,6 +185,9 @@ nn_conv_prepare (NnGraph *g, NnNode *node, GError **error)
   p->pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0
                  && p->pw == 0 && pads[1] == 0 && pads[3] == 0;
   p->depthwise = p->cg == 1 && p->mg == 1 && p->group > 1;
+  /* im2col + a GEMM with M ≤ 4 runs at a few GFLOP/s (ISNet's last 64 → 1 conv at 512²: 35
+   * ms on one core, 15 ms this way); a direct loop over rows is vectorised along x */
+  p->narrow = !p->depthwise && p->mg <= 4 && p->sh == 1 && p->sw == 1 && !p->pointwise;
 
   /* Tiles: about 256 KiB of packed columns, at least one output row. */
   {
@@ -198,32 +203,9 @@ nn_conv_prepare (NnGraph *g, NnNode *node, GError **error)
     p->n_mblocks = (p->mg + p->m_block - 1) / p->m_block;
   }
 
-  /* Winograd: 3×3, stride 1, no dilation, one group, enough channels and pixels to pay for
-   * the transforms; weights must be known at load (they are transformed at run time, so
-   * no extra resident memory: ≈ 1 % of the conv's FLOPs). */
-  {
-    const char *e = g_getenv ("CATENA_NN_WINOGRAD");
-    gboolean allow = e == NULL || atoi (e) != 0;
-
-    p->winograd = allow && nsp == 2 && p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1
-                  && p->dh == 1 && p->dw == 1 && p->group == 1 && p->c >= 16 && p->m >= 16
-                  && p->oh * p->ow >= 256 && w->constant != NULL;
-    if (p->winograd)
-      {
-        const char *tb = g_getenv ("CATENA_NN_WG_TILES");
-        gint64 tiles;
-
-        p->wg_th = (p->oh + 3) / 4;
-        p->wg_tw = (p->ow + 3) / 4;
-        tiles = p->wg_th * p->wg_tw;
-        /* V (36·C·tb) and the products (36·M·tb) of a task stay around 1.5 MiB */
-        p->wg_tb = tb != NULL ? atoi (tb) : 393216 / (36 * (p->c + p->m));
-        p->wg_tb = CLAMP (p->wg_tb, 8, 256);
-        /* enough tasks for every thread */
-        p->wg_tb = MIN (p->wg_tb, MAX (8, tiles / (4 * nn_parallel_n_threads ())));
-        p->wg_ntasks = (tiles + p->wg_tb - 1) / p->wg_tb;
-      }
-  }
+  /* Winograd F(4×4, 3×3) for 3×3 stride-1 convs (catena-nn-winograd.c); weights must be
+   * known at load. */
+  nn_wg_prepare (p, w->constant != NULL);
 
   node->flops = 2.0 * p->n * p->m * p->oh * p->ow * p->k;
   if (nsp == 2)
@@ -259,7 +241,6 @@ typedef struct
   const float *x, *w, *b;
   float *y;
   NnActivation act;
-  float *u; /* Winograd: transformed weights, 36 × M × C */
 } ConvRun;
 
 static void
@@ -364,158 +345,6 @@ conv_task (gpointer user, gsize task, int thread)
   epilogue (y, ohw, mcount, cols, r->b != NULL ? r->b + gi * p->mg + m0 : NULL, r->act);
 }
 
-/* ---- Winograd F(4×4, 3×3) (Lavin & Gray's points 0, ±1, ±2) ----
- * U = G g Gᵀ per (out, in) channel pair, V = Bᵀ d B per 6×6 input tile and channel, then for
- * each of the 36 positions ξ a GEMM M[ξ] = U[ξ] (M × C) · V[ξ] (C × tiles), then
- * Y = Aᵀ M A per tile (4×4 outputs). */
-
-static void
-wg_weight_task (gpointer user, gsize task, int thread)
-{
-  ConvRun *r = user;
-  const ConvParams *p = r->p;
-  gint64 o = (gint64) task, mc = p->m * p->c;
-
-  for (gint64 c = 0; c < p->c; c++)
-    {
-      const float *g = r->w + (o * p->c + c) * 9;
-      float t[6][3], u[6][6];
-
-      /* t = G g */
-      for (int j = 0; j < 3; j++)
-        {
-          float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-
-          t[0][j] = g0 * 0.25f;
-          t[1][j] = (g0 + g1 + g2) * (-1.f / 6);
-          t[2][j] = (g0 - g1 + g2) * (-1.f / 6);
-          t[3][j] = g0 * (1.f / 24) + g1 * (1.f / 12) + g2 * (1.f / 6);
-          t[4][j] = g0 * (1.f / 24) - g1 * (1.f / 12) + g2 * (1.f / 6);
-          t[5][j] = g2;
-        }
-      /* u = t Gᵀ */
-      for (int i = 0; i < 6; i++)
-        {
-          float g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-
-          u[i][0] = g0 * 0.25f;
-          u[i][1] = (g0 + g1 + g2) * (-1.f / 6);
-          u[i][2] = (g0 - g1 + g2) * (-1.f / 6);
-          u[i][3] = g0 * (1.f / 24) + g1 * (1.f / 12) + g2 * (1.f / 6);
-          u[i][4] = g0 * (1.f / 24) - g1 * (1.f / 12) + g2 * (1.f / 6);
-          u[i][5] = g2;
-        }
-      for (int xi = 0; xi < 36; xi++)
-        r->u[xi * mc + o * p->c + c] = u[xi / 6][xi % 6];
-    }
-}
-
-/* Bᵀ applied to 6 values with stride s (in place into out[6] with stride os) */
-#define WG_BT(d, s, out, os)                                                                    \
-  do                                                                                            \
-    {                                                                                           \
-      float d0 = (d)[0], d1 = (d)[(s)], d2 = (d)[2 * (s)], d3 = (d)[3 * (s)];                   \
-      float d4 = (d)[4 * (s)], d5 = (d)[5 * (s)];                                               \
-      (out)[0] = 4 * d0 - 5 * d2 + d4;                                                          \
-      (out)[(os)] = -4 * (d1 + d2) + d3 + d4;                                                   \
-      (out)[2 * (os)] = 4 * (d1 - d2) - d3 + d4;                                                \
-      (out)[3 * (os)] = 2 * (d3 - d1) - d2 + d4;                                                \
-      (out)[4 * (os)] = 2 * (d1 - d3) - d2 + d4;                                                \
-      (out)[5 * (os)] = 4 * d1 - 5 * d3 + d5;                                                   \
-    }                                                                                           \
-  while (0)
-
-static void
-wg_task (gpointer user, gsize task, int thread)
-{
-  ConvRun *r = user;
-  const ConvParams *p = r->p;
-  gint64 n = (gint64) task / p->wg_ntasks, blk = (gint64) task % p->wg_ntasks;
-  gint64 tiles = p->wg_th * p->wg_tw;
-  gint64 t0 = blk * p->wg_tb, nt = MIN (p->wg_tb, tiles - t0), tb = p->wg_tb;
-  const float *x = r->x + n * p->c * p->h * p->w;
-  float *y = r->y + n * p->m * p->oh * p->ow;
-  float *v = scratch_get ((gsize) (36 * (p->c + p->m) * tb));
-  float *mm = v + 36 * p->c * tb;
-  gint64 cs = p->c * tb, ms = p->m * tb;
-
-  g_assert (v != NULL);
-  /* input transform: V[ξ][c][t] */
-  for (gint64 c = 0; c < p->c; c++)
-    {
-      const float *plane = x + c * p->h * p->w;
-
-      for (gint64 t = 0; t < nt; t++)
-        {
-          gint64 ty = (t0 + t) / p->wg_tw, tx = (t0 + t) % p->wg_tw;
-          gint64 iy = ty * 4 - p->ph, ix = tx * 4 - p->pw;
-          float d[36], e[36];
-
-          if (iy >= 0 && ix >= 0 && iy + 6 <= p->h && ix + 6 <= p->w)
-            for (int i = 0; i < 6; i++)
-              memcpy (d + i * 6, plane + (iy + i) * p->w + ix, 6 * sizeof (float));
-          else
-            for (int i = 0; i < 6; i++)
-              for (int j = 0; j < 6; j++)
-                d[i * 6 + j] = iy + i >= 0 && iy + i < p->h && ix + j >= 0 && ix + j < p->w
-                                 ? plane[(iy + i) * p->w + ix + j]
-                                 : 0.f;
-          for (int j = 0; j < 6; j++)
-            WG_BT (d + j, 6, e + j, 6); /* columns: e = Bᵀ d */
-          for (int i = 0; i < 6; i++)
-            WG_BT (e + i * 6, 1, v + (i * 6) * cs + c * tb + t, cs); /* rows: (Bᵀ d) B */
-        }
-    }
-  for (int xi = 0; xi < 36; xi++)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) p->m, (int) nt, (int) p->c,
-                 1.0f, r->u + xi * p->m * p->c, (int) p->c, v + xi * cs, (int) tb, 0.0f,
-                 mm + xi * ms, (int) tb);
-  /* output transform, bias, activation */
-  for (gint64 o = 0; o < p->m; o++)
-    {
-      float bv = r->b != NULL ? r->b[o] : 0.f;
-      float *yp = y + o * p->oh * p->ow;
-
-      for (gint64 t = 0; t < nt; t++)
-        {
-          gint64 ty = (t0 + t) / p->wg_tw, tx = (t0 + t) % p->wg_tw;
-          gint64 oy = ty * 4, ox = tx * 4;
-          float a[6][4], out[4][4];
-
-          for (int i = 0; i < 6; i++)
-            {
-              const float *m0 = mm + (i * 6) * ms + o * tb + t;
-              float q0 = m0[0], q1 = m0[ms], q2 = m0[2 * ms], q3 = m0[3 * ms];
-              float q4 = m0[4 * ms], q5 = m0[5 * ms];
-
-              a[i][0] = q0 + q1 + q2 + q3 + q4;
-              a[i][1] = q1 - q2 + 2 * (q3 - q4);
-              a[i][2] = q1 + q2 + 4 * (q3 + q4);
-              a[i][3] = q1 - q2 + 8 * (q3 - q4) + q5;
-            }
-          for (int j = 0; j < 4; j++)
-            {
-              float q0 = a[0][j], q1 = a[1][j], q2 = a[2][j], q3 = a[3][j], q4 = a[4][j];
-              float q5 = a[5][j];
-
-              out[0][j] = q0 + q1 + q2 + q3 + q4 + bv;
-              out[1][j] = q1 - q2 + 2 * (q3 - q4) + bv;
-              out[2][j] = q1 + q2 + 4 * (q3 + q4) + bv;
-              out[3][j] = q1 - q2 + 8 * (q3 - q4) + q5 + bv;
-            }
-          for (int i = 0; i < 4 && oy + i < p->oh; i++)
-            for (int j = 0; j < 4 && ox + j < p->ow; j++)
-              {
-                float val = out[i][j];
-
-                if (r->act == NN_ACT_RELU && val < 0.f)
-                  val = 0.f;
-                yp[(oy + i) * p->ow + ox + j] = val;
-              }
-        }
-    }
-}
-
 static void
 depthwise_task (gpointer user, gsize task, int thread)
 {
@@ -553,6 +382,61 @@ depthwise_task (gpointer user, gsize task, int thread)
       }
 }
 
+/* narrow convs: one task per (image, output channel, band of rows); the row is accumulated
+ * in place, one kernel tap at a time */
+#define NARROW_ROWS 8
+
+/* the rows of one band for one input channel: out[r·ow + x] += Σ taps (row in L1) */
+static NN_SIMD void
+narrow_rows (const ConvParams *p, const float *restrict plane, const float *restrict wk,
+             float *restrict out, gint64 y0, gint64 y1)
+{
+  for (gint64 oy = y0; oy < y1; oy++)
+    for (gint64 ki = 0; ki < p->kh; ki++)
+      {
+        gint64 iy = oy - p->ph + ki * p->dh;
+        const float *row;
+        float *o = out + (oy - y0) * p->ow;
+
+        if (iy < 0 || iy >= p->h)
+          continue;
+        row = plane + iy * p->w;
+        for (gint64 kj = 0; kj < p->kw; kj++)
+          {
+            float wv = wk[ki * p->kw + kj];
+            gint64 off = kj * p->dw - p->pw;
+            gint64 lo = CLAMP (-off, 0, p->ow), hi = CLAMP (p->w - off, lo, p->ow);
+
+            NN_IVDEP
+            for (gint64 ox = lo; ox < hi; ox++)
+              o[ox] += wv * row[ox + off];
+          }
+      }
+}
+
+static void
+narrow_task (gpointer user, gsize task, int thread)
+{
+  ConvRun *r = user;
+  const ConvParams *p = r->p;
+  gint64 bands = (p->oh + NARROW_ROWS - 1) / NARROW_ROWS;
+  gint64 nm = (gint64) task / bands, band = (gint64) task % bands;
+  gint64 n = nm / p->m, o = nm % p->m, gi = o / p->mg;
+  gint64 y0 = band * NARROW_ROWS, y1 = MIN (p->oh, y0 + NARROW_ROWS);
+  const float *x = r->x + (n * p->c + gi * p->cg) * p->h * p->w;
+  float *out = r->y + ((n * p->m + o) * p->oh + y0) * p->ow;
+  float bv = r->b != NULL ? r->b[o] : 0.f;
+  gint64 len = (y1 - y0) * p->ow;
+
+  for (gint64 i = 0; i < len; i++)
+    out[i] = bv;
+  for (gint64 c = 0; c < p->cg; c++)
+    narrow_rows (p, x + c * p->h * p->w, r->w + o * p->k + c * p->kh * p->kw, out, y0, y1);
+  if (r->act == NN_ACT_RELU)
+    for (gint64 i = 0; i < len; i++)
+      out[i] = out[i] > 0.f ? out[i] : 0.f;
+}
+
 void
 nn_conv_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out)
 {
@@ -579,12 +463,11 @@ nn_conv_run (NnNode *node, CatenaNnTensor *const *in, CatenaNnTensor *const *out
     }
   if (p->depthwise)
     nn_parallel_run ((gsize) (p->n * p->c), depthwise_task, &r);
-  else if (p->winograd && (r.u = nn_aligned_alloc (sizeof (float) * 36 * p->m * p->c)) != NULL)
-    {
-      nn_parallel_run ((gsize) p->m, wg_weight_task, &r);
-      nn_parallel_run ((gsize) (p->n * p->wg_ntasks), wg_task, &r);
-      nn_aligned_free (r.u);
-    }
+  else if (p->winograd && nn_wg_run (p, r.x, r.w, r.b, r.y, r.act))
+    return;
+  else if (p->narrow)
+    nn_parallel_run ((gsize) (p->n * p->m * ((p->oh + NARROW_ROWS - 1) / NARROW_ROWS)),
+                     narrow_task, &r);
   else
     nn_parallel_run ((gsize) (p->n * p->group * p->n_mblocks * p->n_tiles), conv_task, &r);
 }

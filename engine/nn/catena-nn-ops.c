@@ -6,6 +6,7 @@
 
 #include "catena-nn-params.h"
 #include "catena-nn-private.h"
+#include "catena-nn-winograd.h"
 
 /* Operator table: shape/type inference ("prepare") and CPU kernels for everything but Conv.
  * Semantics follow the ONNX operator specs (onnx/docs/Operators.md) and the reference
@@ -622,9 +623,15 @@ concat_task (gpointer user, gsize task, int thread)
       n = MIN (b1 - b0, r->prefix[i] + r->in_bytes[i] - in_row);
       if (n == 0)
         break;
-      memcpy ((guint8 *) r->y->data + b0,
-              (const guint8 *) r->in[i]->data + row * r->in_bytes[i] + (in_row - r->prefix[i]),
-              n);
+      {
+        guint8 *dst = (guint8 *) r->y->data + b0;
+        const guint8 *src = (const guint8 *) r->in[i]->data + row * r->in_bytes[i]
+                            + (in_row - r->prefix[i]);
+
+        /* an input produced in place (catena-nn-graph.c, concat_in_place) is already there */
+        if (dst != src)
+          memcpy (dst, src, n);
+      }
       b0 += n;
     }
 }
@@ -1338,6 +1345,16 @@ resize_prepare (NnGraph *g, NnNode *node, GError **error)
   axis_taps (&p->tx, p->iw, p->ow, scales[r - 1], coord, mode, nmode,
              nn_attr_float (node, "cubic_coeff_a", -0.75f),
              nn_attr_int (node, "exclude_outside", 0) != 0);
+  /* ISNet's decoder doubles with half-pixel linear taps: a fixed stencil inside the row */
+  p->x2 = !p->nearest && p->tx.n_taps == 2 && p->ow == 2 * p->iw && p->iw >= 4;
+  for (gint64 i = 1; p->x2 && i < p->iw - 1; i++)
+    {
+      const gint64 *ix = p->tx.idx + 4 * i;
+      const float *wx = p->tx.w + 4 * i;
+
+      p->x2 = ix[0] == i - 1 && ix[1] == i && wx[0] == 0.25f && wx[1] == 0.75f
+              && ix[2] == i && ix[3] == i + 1 && wx[2] == 0.75f && wx[3] == 0.25f;
+    }
   return TRUE;
 }
 
@@ -1351,6 +1368,42 @@ typedef struct
 
 static GPrivate resize_row_key = G_PRIVATE_INIT (g_free);
 static GPrivate resize_row_len_key;
+
+/* tmp = Σ wy·rows, then out[x] = Σ wx·tmp: two taps each way (linear) */
+static NN_SIMD void
+resize_row_linear (const ResizeParams *p, const float *restrict src, const gint64 *iy,
+                   const float *wy, float *restrict tmp, float *restrict out)
+{
+  const float *restrict r0 = src + iy[0] * p->iw, *restrict r1 = src + iy[1] * p->iw;
+  float w0 = wy[0], w1 = wy[1];
+  gint64 x = 0;
+
+  NN_IVDEP
+  for (gint64 i = 0; i < p->iw; i++)
+    tmp[i] = w0 * r0[i] + w1 * r1[i];
+  if (p->x2)
+    {
+      gint64 iw = p->iw;
+
+      /* the stencil inside, the clamped taps at both ends */
+      for (gint64 i = 1; i < iw - 1; i++)
+        {
+          out[2 * i] = 0.25f * tmp[i - 1] + 0.75f * tmp[i];
+          out[2 * i + 1] = 0.75f * tmp[i] + 0.25f * tmp[i + 1];
+        }
+      for (; x < p->ow; x = x == 1 ? p->ow - 2 : x + 1)
+        out[x] = p->tx.w[2 * x] * tmp[p->tx.idx[2 * x]]
+                 + p->tx.w[2 * x + 1] * tmp[p->tx.idx[2 * x + 1]];
+      return;
+    }
+  for (; x < p->ow; x++)
+    {
+      const gint64 *ix = p->tx.idx + x * 2;
+      const float *wx = p->tx.w + x * 2;
+
+      out[x] = wx[0] * tmp[ix[0]] + wx[1] * tmp[ix[1]];
+    }
+}
 
 static void
 resize_task (gpointer user, gsize task, int thread)
@@ -1383,6 +1436,11 @@ resize_task (gpointer user, gsize task, int thread)
 
           for (gint64 x = 0; x < p->ow; x++)
             out[x] = row[p->tx.idx[x]];
+          continue;
+        }
+      if (p->ty.n_taps == 2 && p->tx.n_taps == 2)
+        {
+          resize_row_linear (p, src, iy, wy, tmp, out);
           continue;
         }
       /* vertical pass into tmp, then horizontal taps */

@@ -51,6 +51,7 @@ typedef struct
   gint64 outer, ih, iw, oh, ow;
   AxisTaps ty, tx;
   gboolean nearest;
+  gboolean x2; /* linear ×2 across: taps (i − 1, i)·(¼, ¾), (i, i + 1)·(¾, ¼) inside */
 } ResizeParams;
 
 typedef struct
@@ -70,14 +71,19 @@ typedef struct
   gint64 cg, mg, k;        /* per group: input channels, output channels, GEMM depth */
   gboolean pointwise;      /* 1×1, stride 1, no padding: the input is the GEMM's B */
   gboolean depthwise;
+  gboolean narrow;         /* ≤ 4 outputs per group, stride 1: direct kernel (no tiny GEMM) */
   gint64 tile_rows;        /* output rows per task */
   gint64 n_tiles;
   gint64 m_block;          /* output channels per task */
   gint64 n_mblocks;
-  gboolean winograd;       /* F(4×4, 3×3): see wg_task */
-  gint64 wg_th, wg_tw;     /* 4×4 output tiles down and across */
-  gint64 wg_tb;            /* tiles per task */
-  gint64 wg_ntasks;        /* per image */
+  gboolean winograd;       /* F(4×4, 3×3): see catena-nn-winograd.c */
+  gboolean wg_staged;      /* whole-image transforms, then 36 GEMMs over all tiles */
+  gint64 wg_th, wg_tw;     /* 4×4 output tiles down and across (undilated) */
+  gint64 wg_tiles;         /* all tiles of one image (all dilation sub-grids) */
+  gint64 wg_seg;           /* fused: tiles across per task */
+  gint64 wg_rows;          /* fused: tile rows per task */
+  gint64 wg_ntasks;        /* fused: tasks per image */
+  gsize wg_ws_floats;      /* workspace: transformed weights (+ staged tiles) */
 } ConvParams;
 
 G_END_DECLS

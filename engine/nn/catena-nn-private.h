@@ -119,6 +119,11 @@ struct _CatenaNnGraph
   double conv_flops;
   gpointer device; /* the CUDA executor's state (device arena, uploaded weights), or NULL */
   GDestroyNotify free_device;
+  /* Scratch memory kernels use while a node runs (Winograd's transformed weights and
+   * tiles), grown on demand and kept between runs like the arena: nn_workspace_get () in
+   * catena-nn-winograd.h. */
+  gpointer workspace;
+  gsize workspace_size;
 };
 
 static inline NnValue *
@@ -196,19 +201,14 @@ gboolean nn_window_axis (const char *auto_pad,
 /* cuda/catena-nn-cuda.c (only with CUDA): runs the graph on the device; FALSE with an error
  * when anything on the device fails (the caller then runs it on the CPU). */
 gboolean nn_cuda_available (char **device_name);
+/* Why no device is usable (NULL when one is), e.g. "no CUDA device (no CUDA-capable device
+ * is detected)". */
+const char *nn_cuda_probe_reason (void);
 gboolean nn_cuda_graph_run (NnGraph *g,
                             CatenaNnTensor *const *inputs,
                             CatenaNnTensor **outputs,
                             GCancellable *cancellable,
                             GError **error);
-/* Why no device is usable (NULL when one is), e.g. "no CUDA device (no CUDA-capable device
- * is detected)". */
-const char *nn_cuda_probe_reason (void);
-
-/* catena-nn-parallel.c: runs fn (user, task, thread) for task in [0, n_tasks) on the pool. */
-typedef void (*NnTaskFunc) (gpointer user, gsize task, int thread);
-void nn_parallel_run (gsize n_tasks, NnTaskFunc fn, gpointer user);
-int nn_parallel_n_threads (void);
 
 /* catena-nn-device.c. catena_nn_graph_run_device () plus: with `oom` non-NULL, running out
  * of GPU memory is not hidden by a CPU rerun: the call returns FALSE with *oom = TRUE, the
@@ -235,5 +235,10 @@ typedef gboolean (*NnDeviceExecutor) (CatenaNnGraph *graph,
                                       GCancellable *cancellable,
                                       GError **error);
 void nn_device_set_test_executor (NnDeviceExecutor executor, const char *name);
+
+/* catena-nn-parallel.c: runs fn (user, task, thread) for task in [0, n_tasks) on the pool. */
+typedef void (*NnTaskFunc) (gpointer user, gsize task, int thread);
+void nn_parallel_run (gsize n_tasks, NnTaskFunc fn, gpointer user);
+int nn_parallel_n_threads (void);
 
 G_END_DECLS
