@@ -6,7 +6,7 @@
  *   catena-nn-run model PATH.onnx [--runs N] [--threads N]
  *   catena-nn-run upscale [--model DIR] [--image FILE | --size WxH] [--tile N] [--overlap N]
  *                         [--runs N] [--out F.ppm] [--json]
- *   catena-nn-run upscale-tile [--model DIR] [--tile N] [--image FILE] [--runs N]
+ *   catena-nn-run upscale-tile [--model DIR] [--tile N] [--image FILE | --input F] [--runs N]
  *                              [--dump-input F] [--dump-output F] [--json]
  *
  * isnet: removes the background of --image (any format GdkPixbuf reads; without --image a
@@ -17,7 +17,8 @@
  * made rectangle by rectangle, so that neither the input nor the output is ever whole in
  * memory — measure peak RSS with /usr/bin/time -v); --out writes an 8-bit PPM band by band.
  * upscale-tile: runs the network alone on one --tile × --tile window (benchmarks; the
- * tfjs check dumps its NCHW float32 input, 0…255, and raw output). Default model:
+ * tfjs check dumps its NCHW float32 input, 0…255, and raw output; --input reads that tensor,
+ * raw little-endian float32 1×3×N×N, instead of a crop). Default model:
  * esrgan-medium-x4. --device cuda (model, upscale-tile) runs the graph with the CUDA executor
  * and fails rather than time a CPU fallback. */
 
@@ -35,6 +36,7 @@
 #endif
 
 static char *opt_model, *opt_image, *opt_dump_in, *opt_dump_out, *opt_alpha, *opt_size, *opt_out;
+static char *opt_input;
 static char *opt_device;
 static int opt_runs = 1, opt_threads, opt_tile, opt_overlap = -1;
 static gboolean opt_json;
@@ -42,6 +44,8 @@ static gboolean opt_json;
 static const GOptionEntry entries[] = {
   { "model", 0, 0, G_OPTION_ARG_FILENAME, &opt_model, "ISNet model (default: installed)", "P" },
   { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt_image, "Input picture", "FILE" },
+  { "input", 0, 0, G_OPTION_ARG_FILENAME, &opt_input,
+    "upscale-tile: input tensor, raw float32 1×3×N×N (NCHW, 0…255)", "F" },
   { "runs", 0, 0, G_OPTION_ARG_INT, &opt_runs, "Timed runs after one warm-up", "N" },
   { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Kernel threads", "N" },
   { "dump-input", 0, 0, G_OPTION_ARG_FILENAME, &opt_dump_in, "Write the input tensor", "F" },
@@ -495,20 +499,45 @@ run_upscale_tile (void)
   in = catena_nn_tensor_new (CATENA_NN_DTYPE_FLOAT, 4, (gint64[]) { 1, 3, t, t }, &error);
   if (in == NULL)
     return fail_with (error);
+  if (opt_image != NULL && opt_input != NULL)
+    {
+      fprintf (stderr, "catena-nn-run: --image and --input exclude each other\n");
+      return 2;
+    }
   if (opt_image != NULL && (rgba = load_image (&w, &h, &stride, &error)) == NULL)
     return fail_with (error);
   px = in->data;
-  /* a photo's centre crop (edge pixels repeated if it is smaller than the tile) */
-  for (int y = 0; y < t; y++)
-    for (int x = 0; x < t; x++)
-      for (int c = 0; c < 3; c++)
-        {
-          int sy = CLAMP (y + (h - t) / 2, 0, h - 1), sx = CLAMP (x + (w - t) / 2, 0, w - 1);
+  if (opt_input != NULL)
+    {
+      g_autofree char *raw = NULL;
+      gsize len = 0;
 
-          px[((gsize) c * t + y) * t + x] =
-            rgba != NULL ? rgba[(gsize) sy * stride + (gsize) sx * 4 + c]
-                         : roundf (synthetic (x, y, c) * 255.f);
+      if (!g_file_get_contents (opt_input, &raw, &len, &error))
+        return fail_with (error);
+      if (len != in->nbytes)
+        {
+          fprintf (stderr, "catena-nn-run: %s has %" G_GSIZE_FORMAT " bytes, not the %"
+                   G_GSIZE_FORMAT " of a 1×3×%d×%d float32 tensor\n", opt_input, len,
+                   (gsize) in->nbytes, t, t);
+          return 1;
         }
+      memcpy (px, raw, len);
+    }
+  else
+    {
+      /* a photo's centre crop (edge pixels repeated if it is smaller than the tile) */
+      for (int y = 0; y < t; y++)
+        for (int x = 0; x < t; x++)
+          for (int c = 0; c < 3; c++)
+            {
+              int sy = CLAMP (y + (h - t) / 2, 0, h - 1);
+              int sx = CLAMP (x + (w - t) / 2, 0, w - 1);
+
+              px[((gsize) c * t + y) * t + x] =
+                rgba != NULL ? rgba[(gsize) sy * stride + (gsize) sx * 4 + c]
+                             : roundf (synthetic (x, y, c) * 255.f);
+            }
+    }
   for (int r = 0; r <= opt_runs; r++)
     {
       gint64 t0 = g_get_monotonic_time ();
