@@ -11,11 +11,10 @@
  * markup in libadwaita 1.2 (no use-markup before 1.4): messages are escaped, so a file named
  * “R&D <draft>.png” shows as it is.
  *
- * Not "keep the toast on screen and change its title" (with a "dismissed" handler clearing
- * our reference): with libadwaita 1.2 that version corrupted GObject state (signal handler
- * lists, qdata, weak references) and crashed when the window was destroyed, in one or two
- * runs of the UI tests in five on a loaded machine; dismiss-and-add had no failure in 17
- * runs under the same load (bisected 2026-11-26). */
+ * Callers avoid toasts in quick succession (window.c, on_model_ran): with libadwaita 1.2,
+ * replacing a toast still animating in — by dismiss-and-add, or by changing the title of
+ * the one on screen — corrupted GObject state and crashed when the window was destroyed
+ * (seen in the UI tests on a loaded machine, 2026-11-26). */
 void
 catena_window_toast (CatenaWindow *self, const char *message)
 {
@@ -163,6 +162,15 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else
     message = g_strdup (_("Run finished"));
+  if (self->device_note != NULL)
+    {
+      /* where the local models ran, when the GPU asked for could not (window.c) */
+      g_autofree char *with_note = g_strdup_printf ("%s. %s", message, self->device_note);
+
+      g_clear_pointer (&self->device_note, g_free);
+      g_free (message);
+      message = g_steal_pointer (&with_note);
+    }
 
   if (g_cancellable_is_cancelled (self->cancellable))
     return; /* the window is gone */
@@ -195,6 +203,7 @@ catena_window_run (CatenaWindow *self, gboolean all_assets)
 
   g_clear_object (&self->run_cancellable);
   self->run_cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->device_note, g_free);
   catena_runner_run_async (self->runner, self->project, assets,
                            catena_project_get_output_dir (self->project), self->run_cancellable,
                            on_run_done, g_object_ref (self));

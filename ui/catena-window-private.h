@@ -63,7 +63,7 @@ struct _CatenaWindow
   GHashTable *asset_errors;      /* asset id → message, or "" when it finished */
   GHashTable *running_stage;     /* asset id → stage id being run */
   char *last_toast;
-  char *last_device_fallback;    /* the GPU failure last told, not to repeat it per tile */
+  char *device_note;             /* this run's GPU fallback, told with the run's last toast */
   AdwToast *toast;               /* the one shown; a newer one replaces it */
 
   /* strength sweep of a style stage (catena-window-remote.c) */

@@ -185,9 +185,11 @@ axis_plan (Axis *a, int len, int win, int ov)
 }
 
 /* One pass over the picture with windows of `tile` (already checked) on *device. When the
- * GPU runs out of memory on the first window (nothing written yet), returns FALSE with
- * *oom = TRUE and the reason in *fallback, for a retry with smaller windows. Any other GPU
- * failure moves the rest of the pass to the CPU (*device = CPU, the reason in *fallback). */
+ * GPU fails on the first window (nothing written yet), returns FALSE with *retry = TRUE and
+ * the reason in *fallback: out of memory (*device unchanged) for a retry with smaller
+ * windows, any other failure (*device = CPU) for a pass with the CPU's own window size (the
+ * GPU's are several times larger: slower and heavier on the CPU). A GPU failure after that
+ * moves the rest of the pass to the CPU (*device = CPU, the reason in *fallback). */
 static gboolean
 process_tiles (CatenaNnUpscaler *up,
                int width,
@@ -199,7 +201,7 @@ process_tiles (CatenaNnUpscaler *up,
                CatenaNnProgressFunc progress,
                gpointer user_data,
                CatenaNnDevice *device,
-               gboolean *oom,
+               gboolean *retry,
                GError **fallback,
                GCancellable *cancellable,
                GError **error)
@@ -214,7 +216,7 @@ process_tiles (CatenaNnUpscaler *up,
   gboolean ok = FALSE;
 
   s = up->scale;
-  *oom = FALSE;
+  *retry = FALSE;
   tw = MIN (tile, width);
   th = MIN (tile, height);
   graph = catena_nn_upscaler_get_graph (up, tw, th, error);
@@ -270,10 +272,20 @@ process_tiles (CatenaNnUpscaler *up,
             CatenaNnDevice used;
 
             if (!nn_graph_run_device_ex (graph, *device, &input, &result, &used,
-                                         done == 0 ? oom : NULL, &why, cancellable, error))
+                                         done == 0 ? retry : NULL, &why, cancellable, error))
               {
-                if (*oom)
+                if (*retry)
                   g_propagate_error (fallback, g_steal_pointer (&why));
+                goto out;
+              }
+            if (why != NULL && done == 0)
+              {
+                /* start again on the CPU, with its windows */
+                catena_nn_tensor_unref (result);
+                *device = used;
+                *retry = TRUE;
+                g_clear_error (fallback);
+                g_propagate_error (fallback, g_steal_pointer (&why));
                 goto out;
               }
             if (why != NULL)
@@ -388,14 +400,16 @@ catena_nn_upscaler_process (CatenaNnUpscaler *up,
   locker = g_mutex_locker_new (&up->lock);
   for (;;)
     {
-      gboolean oom = FALSE;
+      gboolean retry = FALSE;
       int t = device == CATENA_NN_DEVICE_CPU ? cpu_tile : gpu_tile;
 
       if (process_tiles (up, width, height, t, ov, read_rect, write_rect, progress, user_data,
-                         &device, &oom, &fallback, cancellable, error))
+                         &device, &retry, &fallback, cancellable, error))
         break;
-      if (!oom)
+      if (!retry)
         return FALSE;
+      if (device == CATENA_NN_DEVICE_CPU)
+        continue; /* the GPU failed: a CPU pass with CPU windows */
       /* out of GPU memory before anything was written: smaller windows, then the CPU */
       if (gpu_tile / 2 >= 2 * ov + 8 && gpu_tile / 2 >= 32)
         {

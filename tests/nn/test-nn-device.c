@@ -22,6 +22,7 @@ typedef enum
   FAKE_OOM_ABOVE,   /* out of memory for windows above max_pixels */
   FAKE_OOM_ALWAYS,
   FAKE_FAIL_SECOND, /* a driver error on the second call */
+  FAKE_FAIL_ALWAYS, /* a driver error on every call */
 } FakeMode;
 
 static struct
@@ -50,7 +51,7 @@ fake_gpu (CatenaNnGraph *graph,
                    pixels);
       return FALSE;
     }
-  if (fake.mode == FAKE_FAIL_SECOND && fake.calls == 2)
+  if ((fake.mode == FAKE_FAIL_SECOND && fake.calls == 2) || fake.mode == FAKE_FAIL_ALWAYS)
     {
       g_set_error_literal (error, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE,
                            "CUDA error in the model's kernels: an illegal memory access");
@@ -411,6 +412,18 @@ test_upscaler (void)
   g_assert_cmpint (seen.n, ==, 1);
   g_assert_cmpint (seen.used, ==, CATENA_NN_DEVICE_CPU);
   g_assert_error (seen.fallback, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE_MEMORY);
+  g_assert_cmpfloat (max_diff (out, ref, n), <=, 1e-5);
+  g_clear_pointer (&out, g_free);
+
+  /* a driver error on the first window: nothing was written, so the CPU starts again with
+   * its own windows; the GPU is asked once */
+  seen_reset ();
+  fake_start (FAKE_FAIL_ALWAYS, 0);
+  out = upscale (up, in, w, h);
+  g_assert_cmpint (fake.calls, ==, 1);
+  g_assert_cmpint (seen.n, ==, 1);
+  g_assert_cmpint (seen.used, ==, CATENA_NN_DEVICE_CPU);
+  g_assert_error (seen.fallback, CATENA_NN_ERROR, CATENA_NN_ERROR_DEVICE);
   g_assert_cmpfloat (max_diff (out, ref, n), <=, 1e-5);
   g_clear_pointer (&out, g_free);
 
