@@ -212,6 +212,21 @@ catena_project_get_assets (CatenaProject *self)
   return G_LIST_MODEL (self->assets);
 }
 
+GPtrArray *
+catena_project_select_assets (CatenaProject *self, GPtrArray *assets)
+{
+  GPtrArray *selected = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (CATENA_IS_PROJECT (self), selected);
+  if (assets != NULL)
+    for (guint i = 0; i < assets->len; i++)
+      g_ptr_array_add (selected, g_object_ref (g_ptr_array_index (assets, i)));
+  else
+    for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->assets)); i++)
+      g_ptr_array_add (selected, g_list_model_get_item (G_LIST_MODEL (self->assets), i));
+  return selected;
+}
+
 CatenaAsset *
 catena_project_find_asset (CatenaProject *self, const char *id)
 {

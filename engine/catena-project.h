@@ -36,6 +36,10 @@ void           catena_project_set_output_dir  (CatenaProject  *self,
 CatenaChain   *catena_project_get_chain       (CatenaProject  *self);
 /* A GListModel of CatenaAsset */
 GListModel    *catena_project_get_assets      (CatenaProject  *self);
+/* New references to `assets` (a GPtrArray of CatenaAsset), or to every asset of the project
+ * when `assets` is NULL: what a command given an optional --asset list works on. */
+GPtrArray     *catena_project_select_assets   (CatenaProject  *self,
+                                               GPtrArray      *assets);
 CatenaAsset   *catena_project_find_asset      (CatenaProject  *self,
                                                const char     *id);
 void           catena_project_add_asset       (CatenaProject  *self,

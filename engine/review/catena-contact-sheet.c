@@ -455,7 +455,7 @@ catena_contact_sheet_write (CatenaProject *project,
                             GError       **error)
 {
   g_autoptr (CatenaReview) review = NULL;
-  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) selected = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *base = NULL;
   g_autofree char *tmp = NULL;
@@ -469,16 +469,8 @@ catena_contact_sheet_write (CatenaProject *project,
 
   if (!(review = catena_review_new_for_project (project, error)))
     return FALSE;
-  if (assets != NULL)
-    for (guint i = 0; i < assets->len; i++)
-      g_ptr_array_add (todo, g_object_ref (g_ptr_array_index (assets, i)));
-  else
-    {
-      GListModel *model = catena_project_get_assets (project);
-      for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-        g_ptr_array_add (todo, g_list_model_get_item (model, i));
-    }
-  if (todo->len == 0)
+  selected = catena_project_select_assets (project, assets);
+  if (selected->len == 0)
     {
       g_set_error (error, CATENA_REVIEW_ERROR, CATENA_REVIEW_ERROR_FAILED,
                    _("There are no assets to put on a contact sheet."));
@@ -504,10 +496,10 @@ catena_contact_sheet_write (CatenaProject *project,
                                     ? catena_project_get_name (project) : "Catena");
   cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Catena " PACKAGE_VERSION);
   cr = cairo_create (surface);
-  for (guint i = 0; i < todo->len && ok; i++)
+  for (guint i = 0; i < selected->len && ok; i++)
     {
       cairo_save (cr);
-      ok = draw_asset_page (cr, project, review, g_ptr_array_index (todo, i), cancellable, error);
+      ok = draw_asset_page (cr, project, review, g_ptr_array_index (selected, i), cancellable, error);
       cairo_restore (cr);
       cairo_show_page (cr);
     }

@@ -319,7 +319,7 @@ catena_deliver_assets (CatenaProject     *project,
                        GError           **error)
 {
   g_autoptr (CatenaReview) review = NULL;
-  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) selected = NULL;
   g_autoptr (GPtrArray) all_keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   g_autoptr (GPtrArray) refused = g_ptr_array_new ();
   g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
@@ -358,21 +358,13 @@ catena_deliver_assets (CatenaProject     *project,
   if (!(review = catena_review_new_for_project (project, error)))
     return FALSE;
 
-  if (assets != NULL)
-    for (guint i = 0; i < assets->len; i++)
-      g_ptr_array_add (todo, g_object_ref (g_ptr_array_index (assets, i)));
-  else
-    {
-      GListModel *model = catena_project_get_assets (project);
-      for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-        g_ptr_array_add (todo, g_list_model_get_item (model, i));
-    }
+  selected = catena_project_select_assets (project, assets);
 
   /* The gate, before anything runs or is written. */
   base = catena_project_dup_base_dir (project);
-  for (guint i = 0; i < todo->len; i++)
+  for (guint i = 0; i < selected->len; i++)
     {
-      CatenaAsset *asset = g_ptr_array_index (todo, i);
+      CatenaAsset *asset = g_ptr_array_index (selected, i);
       const char *id = catena_asset_get_id (asset);
       const char *approved_key = catena_review_get_approved_key (review, id);
       char **keys = catena_chain_compute_keys (chain, asset, base, cancellable, error);
@@ -425,12 +417,12 @@ catena_deliver_assets (CatenaProject     *project,
       return FALSE;
     }
 
-  if (todo->len > 0 && !run_chain (project, todo, cancellable, progress, progress_data, error))
+  if (selected->len > 0 && !run_chain (project, selected, cancellable, progress, progress_data, error))
     return FALSE;
 
-  for (guint i = 0; i < todo->len; i++)
+  for (guint i = 0; i < selected->len; i++)
     {
-      CatenaAsset *asset = g_ptr_array_index (todo, i);
+      CatenaAsset *asset = g_ptr_array_index (selected, i);
       char **keys = g_ptr_array_index (all_keys, i);
       CatenaStage *stage = catena_chain_get_stage (chain, writer);
       CatenaStageContext ctx = { .asset = asset, .base_dir = base, .cancellable = cancellable };
@@ -500,7 +492,7 @@ catena_deliver_assets (CatenaProject     *project,
       catena_review_log_delivery (review, catena_asset_get_id (asset), path);
       g_ptr_array_add (written, g_steal_pointer (&path));
       if (progress)
-        progress (0.8 + 0.2 * (i + 1) / todo->len, progress_data);
+        progress (0.8 + 0.2 * (i + 1) / selected->len, progress_data);
     }
 
   if (out_paths)
