@@ -6,6 +6,7 @@
 #include "catena-engine.h"
 #include "catena-brand-kit.h"
 #include "catena-ops.h"
+#include "providers/catena-provider-private.h"
 #include "catena-stages-image.h"
 #include "catena-stages-remote.h"
 #include "catena-stages.h"
@@ -25,6 +26,7 @@ catena_engine_init (void)
        * renders in ~2 ms with it, ~135 ms without. */
       g_object_set (gegl_config (), "mipmap-rendering", TRUE, NULL);
 
+      catena_http_global_init ();
       catena_ops_register ();
       catena_lut3d_op_register ();
 

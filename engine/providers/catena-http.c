@@ -21,8 +21,12 @@
 
 static gsize curl_initialized;
 
-static void
-ensure_curl (void)
+/* curl_global_init is not thread-safe and initialises OpenSSL, whose per-thread error state
+ * then belongs to the calling thread: catena_engine_init calls this on the main thread so that
+ * no engine worker does it first (a worker doing it left OpenSSL state that LeakSanitizer saw
+ * as leaked when the worker outlived the process's last reference to it). */
+void
+catena_http_global_init (void)
 {
   if (g_once_init_enter (&curl_initialized))
     {
@@ -354,7 +358,7 @@ catena_http_perform (const CatenaHttpRequest *req, GCancellable *cancellable, GE
 {
   int max_retries = req->max_retries < 0 ? 3 : req->max_retries;
 
-  ensure_curl ();
+  catena_http_global_init ();
   if (!catena_http_check_url (req->url, req->service, error))
     return NULL;
 
@@ -660,7 +664,7 @@ catena_websocket_connect (const char *url, guint timeout_ms, GCancellable *cance
   gsize digest_len = sizeof digest;
   g_autoptr (GChecksum) sha1 = g_checksum_new (G_CHECKSUM_SHA1);
 
-  ensure_curl ();
+  catena_http_global_init ();
   ws->in = g_byte_array_new ();
   ws->message = g_byte_array_new ();
   if (uri == NULL)

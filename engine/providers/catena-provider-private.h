@@ -101,6 +101,8 @@ typedef struct
   guint   attempts;
 } CatenaHttpResponse;
 
+/* Once per process, on the main thread first (catena_engine_init does it); idempotent. */
+void                catena_http_global_init (void);
 void                catena_http_response_free (CatenaHttpResponse *response);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatenaHttpResponse, catena_http_response_free)
 

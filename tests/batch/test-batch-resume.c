@@ -201,6 +201,8 @@ test_cli_plan_and_budget (void)
     char *argv[] = { driver, (char *) "plan", (char *) "--chain", chain_path, (char *) "--csv",
                      csv, NULL };
     g_assert_true (g_spawn_sync (NULL, argv, env, 0, NULL, NULL, &out, &err, &status, NULL));
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+      g_printerr ("plan failed:\n%s%s", out, err);
     g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
     g_assert_nonnull (strstr (out, "A\thero\tgenerate\tpaid\tfal\tfal-ai/flux/dev\t0.0250"));
     g_assert_nonnull (strstr (out, "C\tthumbnail\tupscale\tlocal\tlocal"));
@@ -215,7 +217,8 @@ test_cli_plan_and_budget (void)
                      csv, (char *) "--out", out_dir, (char *) "--budget", (char *) "0.06",
                      (char *) "--concurrency", (char *) "fal=1", NULL };
     g_assert_true (g_spawn_sync (NULL, argv, env, 0, NULL, NULL, &out, &err, &status, NULL));
-    g_test_message ("%s", err);
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 3)
+      g_printerr ("batch did not stop at the budget:\n%s%s", out, err);
     g_assert_true (WIFEXITED (status));
     g_assert_cmpint (WEXITSTATUS (status), ==, 3);
     g_assert_nonnull (strstr (err, "budget of $0.06 is reached"));
