@@ -434,11 +434,14 @@ worker (gpointer data)
   return NULL;
 }
 
-static void
-catena_preview_renderer_dispose (GObject *object)
+void
+catena_preview_renderer_stop (CatenaPreviewRenderer *self)
 {
-  CatenaPreviewRenderer *self = CATENA_PREVIEW_RENDERER (object);
+  g_return_if_fail (CATENA_IS_PREVIEW_RENDERER (self));
 
+  /* deliver_cb drops every result from here on: queued results hold references, so without
+   * this the renderer outlived its window and its last renders still reached "rendered"
+   * handlers whose data was gone (found by ASan in the UI tests). */
   self->disposed = TRUE;
   if (self->thread)
     {
@@ -449,10 +452,18 @@ catena_preview_renderer_dispose (GObject *object)
       g_thread_join (self->thread);
       self->thread = NULL;
     }
+  g_mutex_lock (&self->lock);
   g_clear_object (&self->source);
   g_clear_object (&self->before);
   g_clear_object (&self->live);
   g_clear_object (&self->blend_b);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+catena_preview_renderer_dispose (GObject *object)
+{
+  catena_preview_renderer_stop (CATENA_PREVIEW_RENDERER (object));
 
   G_OBJECT_CLASS (catena_preview_renderer_parent_class)->dispose (object);
 }

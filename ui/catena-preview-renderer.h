@@ -48,6 +48,12 @@ void     catena_preview_renderer_get_counts     (CatenaPreviewRenderer *self,
                                                  guint                 *n_sharp,
                                                  guint                 *n_restarted);
 
+/* Ends the worker (waits for the render in flight to notice) and drops what it shows:
+ * "rendered" is not emitted again, even for renders already queued, although pending
+ * results may keep the object alive a little longer. For an owner going away (the window's
+ * dispose). Idempotent; dispose does it too. */
+void     catena_preview_renderer_stop           (CatenaPreviewRenderer *self);
+
 /* Helper for any thread: buffer scaled by scale, the part in rect (scaled coordinates), as
  * straight-alpha 8-bit RGBA. */
 GBytes     *catena_render_rgba8          (GeglBuffer          *buffer,

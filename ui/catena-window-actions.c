@@ -9,12 +9,7 @@
 
 /* One toast at a time: a newer message replaces the one on screen. The title is Pango
  * markup in libadwaita 1.2 (no use-markup before 1.4): messages are escaped, so a file named
- * “R&D <draft>.png” shows as it is.
- *
- * Callers avoid toasts in quick succession (window.c, on_model_ran): with libadwaita 1.2,
- * replacing a toast still animating in — by dismiss-and-add, or by changing the title of
- * the one on screen — corrupted GObject state and crashed when the window was destroyed
- * (seen in the UI tests on a loaded machine, 2026-11-26). */
+ * “R&D <draft>.png” shows as it is. */
 void
 catena_window_toast (CatenaWindow *self, const char *message)
 {

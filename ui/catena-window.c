@@ -443,11 +443,8 @@ update_preview_source (CatenaWindow *self)
 }
 
 /* A local model of this window's run could not use the GPU: say so with the run's closing
- * toast ("Run finished. The GPU could not …"), once per run, not as a toast of its own: two
- * toasts in quick succession (this one, then the run's) make libadwaita 1.2 dismiss a toast
- * still animating in, which corrupted GObject state and crashed when the window was
- * destroyed (tests/ui/test-window.c, gpu-job-keeps-preview-live, about one run in three on
- * a loaded machine). */
+ * toast ("Run finished. The GPU could not …"), once per run, not as a toast of its own that
+ * the run's toast would replace a moment later. */
 static void
 on_model_ran (CatenaWindow *self, int used, const char *fallback)
 {
@@ -1089,7 +1086,10 @@ catena_window_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->autosave_source, g_source_remove);
   if (self->renderer)
-    g_signal_handlers_disconnect_by_data (self->renderer, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->renderer, self);
+      catena_preview_renderer_stop (self->renderer);
+    }
   g_clear_object (&self->renderer);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CATENA_TYPE_WINDOW);
