@@ -681,7 +681,8 @@ parse_csv (const char *data, gsize len, GArray *lines, GError **error)
           if (!(fields->len == 1 && ((char *) fields->pdata[0])[0] == '\0'))
             {
               g_ptr_array_add (fields, NULL);
-              g_ptr_array_add (records, g_ptr_array_steal (fields, NULL));
+              /* the record takes the strings; the array itself goes */
+              g_ptr_array_add (records, g_ptr_array_free (g_steal_pointer (&fields), FALSE));
               g_array_append_val (lines, start_line);
               fields = g_ptr_array_new_with_free_func (g_free);
             }
