@@ -4,6 +4,7 @@
 #include <gdk/x11/gdkx.h>
 
 #include "catena-ui.h"
+#include "ui-test-util.h"
 
 /* Accessibility: every control a keyboard or a screen reader reaches has a name, and the chain
  * can be edited with the keyboard alone (real key events through the X server, via xdotool). */
@@ -16,41 +17,16 @@ typedef struct
   CatenaWindow *window;
 } Fixture;
 
-static gboolean
-wait_until (gboolean (*cond) (Fixture *), Fixture *f)
-{
-  gint64 end = g_get_monotonic_time () + TIMEOUT_US;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  return TRUE;
-}
-
-static gboolean
-is_idle (Fixture *f)
-{
-  return gtk_widget_get_width (GTK_WIDGET (f->window)) > 0 && !catena_window_is_busy (f->window);
-}
-
 static void
 settle (Fixture *f)
 {
-  g_assert_true (wait_until (is_idle, f));
-  for (int i = 0; i < 50; i++)
-    g_main_context_iteration (NULL, FALSE);
-  g_assert_true (wait_until (is_idle, f));
+  ui_test_settle_window (f->window, TIMEOUT_US);
 }
 
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("CATENA_UI_TEST_DIR"), "test.catena", NULL);
-  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFile) file = ui_test_project_file ();
   g_autoptr (GError) error = NULL;
 
   /* Registered (not run) so that its accelerator table applies, as in the app. */
@@ -233,21 +209,10 @@ xdotool (Fixture *f, const char *keys)
   return TRUE;
 }
 
-static char *
-kinds_of (CatenaChain *chain)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < catena_chain_get_n_stages (chain); i++)
-    g_string_append_printf (s, "%s%s", i ? "," : "",
-                            catena_stage_get_kind (catena_chain_get_stage (chain, i)));
-  return g_string_free (s, FALSE);
-}
-
 static void
 assert_kinds (CatenaChain *chain, const char *expected)
 {
-  g_autofree char *kinds = kinds_of (chain);
+  g_autofree char *kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, expected);
 }
 

@@ -4,6 +4,7 @@
 #include "../batch/batch-test-util.h"
 #include "catena-batch-view.h"
 #include "catena-ui.h"
+#include "ui-test-util.h"
 
 /* The Batch view against the loopback fake fal server: a budget too small for the first
  * paid call pauses the batch with a warning and nothing sent; a raised budget and Resume
@@ -16,16 +17,7 @@ static CatenaBatchView *view;
 static gboolean
 wait_until (gboolean (*cond) (void))
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_US;
-
-  while (!cond ())
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  return TRUE;
+  return ui_test_wait_until (cond (), TIMEOUT_US);
 }
 
 static gboolean
@@ -38,20 +30,6 @@ static gboolean
 is_budget_paused (void)
 {
   return catena_batch_view_get_budget_warning (view) != NULL;
-}
-
-static GtkWidget *
-find_widget (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type);
-      if (found)
-        return found;
-    }
-  return NULL;
 }
 
 static void
@@ -102,7 +80,7 @@ test_budget_pause (void)
   g_assert_cmpfloat (catena_plan_get_total_cost (plan), >, 0);
   g_test_message ("plan: %s", catena_batch_view_get_plan_text (view));
 
-  budget = find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY);
+  budget = ui_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY);
   gtk_editable_set_text (GTK_EDITABLE (budget), "0.0001");
   gtk_widget_activate_action (GTK_WIDGET (view), "batch.run", NULL);
   g_assert_true (wait_until (is_budget_paused));

@@ -5,6 +5,7 @@
 
 #include "catena-batch-view.h"
 #include "catena-ui.h"
+#include "ui-test-util.h"
 
 /* The Batch view under Xvfb: three SKUs through a local-only chain (no network), a plan that
  * costs nothing, a run whose rows and thumbnails fill in, pause/resume/cancel, a screenshot. */
@@ -21,16 +22,7 @@ typedef struct
 static gboolean
 wait_for (gboolean (*cond) (Fixture *), Fixture *f)
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_US;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  return TRUE;
+  return ui_test_wait_until (cond (f), TIMEOUT_US);
 }
 
 static gboolean
@@ -180,26 +172,12 @@ test_plan_costs_nothing (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (totals, "budget left no limit"));
 }
 
-static GtkWidget *
-find_widget (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type);
-      if (found)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 test_run_fills_rows (Fixture *f, gconstpointer data)
 {
   CatenaBatch *batch = catena_batch_view_get_batch (f->view);
   GListModel *rows = catena_batch_get_rows (batch);
-  GtkWidget *budget = find_widget (GTK_WIDGET (f->view), GTK_TYPE_ENTRY);
+  GtkWidget *budget = ui_test_find_widget (GTK_WIDGET (f->view), GTK_TYPE_ENTRY);
 
   /* a budget that local work never touches */
   gtk_editable_set_text (GTK_EDITABLE (budget), "5");
@@ -268,30 +246,6 @@ test_close_while_busy (Fixture *f, gconstpointer data)
   g_assert_true (catena_batch_view_is_busy (f->view));
 }
 
-static GdkTexture *
-render (GtkWidget *widget)
-{
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  /* no node until the window has drawn a frame since the last change */
-  for (int i = 0; node == NULL && i < 200; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-      snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
 static void
 test_screenshot (Fixture *f, gconstpointer data)
 {
@@ -308,7 +262,7 @@ test_screenshot (Fixture *f, gconstpointer data)
   for (gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 2; g_get_monotonic_time () < end;)
     g_main_context_iteration (NULL, FALSE);
 
-  texture = render (GTK_WIDGET (f->window));
+  texture = ui_test_render_widget (GTK_WIDGET (f->window));
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot %s: %d × %d", path, gdk_texture_get_width (texture),
                   gdk_texture_get_height (texture));

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "catena-ui.h"
+#include "ui-test-util.h"
 
 /* Crash recovery at start-up. The test process plays the session that crashed: it saves a
  * project, edits it, writes the autosaves through the engine (as the window's autosave timer
@@ -43,17 +44,6 @@ make_project (const char *name, const char *const *kinds)
       catena_chain_append (catena_project_get_chain (project), stage);
     }
   return project;
-}
-
-static char *
-kinds_of (CatenaChain *chain)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < catena_chain_get_n_stages (chain); i++)
-    g_string_append_printf (s, "%s%s", i ? "," : "",
-                            catena_stage_get_kind (catena_chain_get_stage (chain, i)));
-  return g_string_free (s, FALSE);
 }
 
 static double
@@ -244,7 +234,7 @@ check_recovered (Run *run)
    * (Save writes there), marked as unsaved work. */
   project = catena_window_get_project (saved);
   g_assert_true (g_file_equal (catena_project_get_file (project), original));
-  kinds = kinds_of (catena_project_get_chain (project));
+  kinds = ui_test_chain_kinds (catena_project_get_chain (project));
   g_assert_cmpstr (kinds, ==, "import,recolor,upscale,export");
   g_assert_cmpfloat (saturation_of (catena_project_get_chain (project)), ==, 40.0);
   g_assert_null (catena_project_dup_section (project, "autosave"));
@@ -268,7 +258,7 @@ check_recovered (Run *run)
   project = catena_window_get_project (draft);
   g_assert_null (catena_project_get_file (project));
   g_clear_pointer (&kinds, g_free);
-  kinds = kinds_of (catena_project_get_chain (project));
+  kinds = ui_test_chain_kinds (catena_project_get_chain (project));
   g_assert_cmpstr (kinds, ==, "generate,upscale");
   g_assert_true (catena_window_get_modified (draft));
 }

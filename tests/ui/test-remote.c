@@ -6,6 +6,7 @@
 #include "catena-provider.h"
 #include "catena-stages-remote.h"
 #include "catena-ui.h"
+#include "ui-test-util.h"
 #include "fake-server.h"
 
 /* Remote providers in the window, against the loopback fake of fal (tests/providers):
@@ -25,16 +26,7 @@ typedef struct
 static gboolean
 wait_until (gboolean (*cond) (gpointer), gpointer data)
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_US;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  return TRUE;
+  return ui_test_wait_until (cond (data), TIMEOUT_US);
 }
 
 static gboolean
@@ -54,18 +46,6 @@ settle (Fixture *f)
   for (int i = 0; i < 50; i++)
     g_main_context_iteration (NULL, FALSE);
   g_assert_true (wait_until (window_idle, f));
-}
-
-static void
-pump (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
 }
 
 static void
@@ -159,7 +139,7 @@ save_screenshot (GtkWidget *widget, const char *name)
   for (int i = 0; node == NULL && i < 200; i++)
     {
       GtkSnapshot *snapshot = gtk_snapshot_new ();
-      pump (5);
+      ui_test_pump (5);
       gdk_paintable_snapshot (paintable, snapshot, width, height);
       node = gtk_snapshot_free_to_node (snapshot);
     }
@@ -295,7 +275,7 @@ test_preferences (Fixture *f, gconstpointer data)
   g_assert_cmpint (catena_api_key_group_get_state (openai), ==, CATENA_KEY_STATE_NONE);
   g_assert_cmpuint (keyring.n_store, ==, 2);
   g_assert_cmpuint (keyring.n_test, ==, 2);
-  pump (300);
+  ui_test_pump (300);
   save_screenshot (GTK_WIDGET (prefs), "remote-preferences.png");
   gtk_window_destroy (GTK_WINDOW (prefs));
 
@@ -504,7 +484,7 @@ test_strength_sweep (Fixture *f, gconstpointer data)
     {
       gtk_range_set_value (GTK_RANGE (slider), 0.3 + i * 0.03);
       g_assert_true (catena_window_is_blending (f->window));
-      pump (20);
+      ui_test_pump (20);
     }
   g_assert_false (catena_runner_get_running (catena_window_get_runner (f->window)));
   g_assert_cmpint (fake_server_count (f->fake, "submit"), ==, 4);
@@ -533,7 +513,7 @@ test_strength_sweep (Fixture *f, gconstpointer data)
   settle (f);
   gtk_range_set_value (GTK_RANGE (slider), 0.4);
   g_assert_false (catena_window_is_blending (f->window));
-  pump (900);
+  ui_test_pump (900);
   g_assert_false (catena_runner_get_running (catena_window_get_runner (f->window)));
   settle (f);
   g_assert_cmpint (fake_server_count (f->fake, "submit"), ==, 5);

@@ -6,6 +6,7 @@
 #include "catena-brand-kit.h"
 #include "catena-review-board.h"
 #include "catena-ui.h"
+#include "ui-test-util.h"
 
 /* The review board under Xvfb: two runs of the demo photo, reviewed through the board's
  * actions; the review, the project's "review" section and the audit log out, and a PNG. */
@@ -23,14 +24,7 @@ typedef struct
 static void
 iterate_until (gboolean (*cond) (Fixture *), Fixture *f)
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_US;
-
-  while (!cond (f))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
+  g_assert_true (ui_test_wait_until (cond (f), TIMEOUT_US));
 }
 
 static gboolean
@@ -107,8 +101,7 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   gtk_window_destroy (f->window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ui_test_drain ();
   g_assert_finalize_object (f->board);
   g_assert_finalize_object (f->project);
 }
@@ -117,24 +110,7 @@ static void
 activate (Fixture *f, const char *action)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->board), action, NULL));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static GtkWidget *
-find_widget (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-
-      if (found)
-        return found;
-    }
-  return NULL;
+  ui_test_drain ();
 }
 
 static const char *
@@ -150,31 +126,6 @@ section_state (Fixture *f, const char *asset_id)
   g_assert_nonnull (asset);
   g_strlcpy (state, json_object_get_string_member (asset, "state"), sizeof state);
   return state;
-}
-
-static GdkTexture *
-render (GtkWidget *widget)
-{
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  GskRenderNode *node = NULL;
-  GdkTexture *texture;
-
-  /* The paintable has no node until the window has drawn a frame since the last change. */
-  for (int i = 0; node == NULL && i < 400; i++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gsk_render_node_unref (node);
-  return texture;
 }
 
 static void
@@ -217,8 +168,8 @@ test_review_with_actions (Fixture *f, gconstpointer data)
   activate (f, "board.next");
   g_assert_cmpstr (catena_review_board_get_open_asset (f->board), ==, "second");
   activate (f, "board.send-to-review");
-  entry = find_widget (GTK_WIDGET (f->board), GTK_TYPE_ENTRY);
-  dropdown = find_widget (GTK_WIDGET (f->board), GTK_TYPE_DROP_DOWN);
+  entry = ui_test_find_widget (GTK_WIDGET (f->board), GTK_TYPE_ENTRY);
+  dropdown = ui_test_find_widget (GTK_WIDGET (f->board), GTK_TYPE_DROP_DOWN);
   g_assert_nonnull (entry);
   g_assert_nonnull (dropdown);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 1);
@@ -256,7 +207,7 @@ test_review_with_actions (Fixture *f, gconstpointer data)
   g_assert_cmpstr (catena_review_board_get_open_asset (f->board), ==, "first");
   activate (f, "board.next");
 
-  gtk_expander_set_expanded (GTK_EXPANDER (find_widget (GTK_WIDGET (f->board), GTK_TYPE_EXPANDER)),
+  gtk_expander_set_expanded (GTK_EXPANDER (ui_test_find_widget (GTK_WIDGET (f->board), GTK_TYPE_EXPANDER)),
                              TRUE);
   iterate_until (board_is_idle, f);
   for (int i = 0; i < 50; i++)
@@ -264,7 +215,7 @@ test_review_with_actions (Fixture *f, gconstpointer data)
       g_main_context_iteration (NULL, FALSE);
       g_usleep (2000);
     }
-  texture = render (GTK_WIDGET (f->window));
+  texture = ui_test_render_widget (GTK_WIDGET (f->window));
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot %s: %d × %d", path, gdk_texture_get_width (texture),
                   gdk_texture_get_height (texture));

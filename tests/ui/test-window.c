@@ -7,6 +7,7 @@
 #include "catena-device-monitor.h"
 #include "catena-nn-private.h" /* nn_device_set_test_executor: a stand-in GPU */
 #include "catena-ui.h"
+#include "ui-test-util.h"
 
 /* The window under Xvfb: actions in, model and pixels out. */
 
@@ -20,26 +21,10 @@ typedef struct
   guint n_rendered;
 } Fixture;
 
-static GFile *
-test_project_file (void)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("CATENA_UI_TEST_DIR"), "test.catena", NULL);
-  return g_file_new_for_path (path);
-}
-
 static gboolean
 wait_for (gboolean (*cond) (Fixture *), Fixture *f)
 {
-  gint64 end = g_get_monotonic_time () + TIMEOUT_US;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  return TRUE;
+  return ui_test_wait_until (cond (f), TIMEOUT_US);
 }
 
 static gboolean
@@ -86,11 +71,7 @@ wait_for_latest_frame (Fixture *f)
 static void
 settle (Fixture *f)
 {
-  g_assert_true (wait_for (is_idle, f));
-  /* let the idle callbacks of late worker results run */
-  for (int i = 0; i < 50; i++)
-    g_main_context_iteration (NULL, FALSE);
-  g_assert_true (wait_for (is_idle, f));
+  ui_test_settle_window (f->window, TIMEOUT_US);
 }
 
 static void
@@ -114,7 +95,7 @@ redirect_output (Fixture *f)
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GFile) file = test_project_file ();
+  g_autoptr (GFile) file = ui_test_project_file ();
   g_autoptr (GError) error = NULL;
 
   f->window = catena_window_new (NULL);
@@ -152,17 +133,6 @@ static CatenaChain *
 chain_of (Fixture *f)
 {
   return catena_project_get_chain (catena_window_get_project (f->window));
-}
-
-static char *
-kinds_of (CatenaChain *chain)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < catena_chain_get_n_stages (chain); i++)
-    g_string_append_printf (s, "%s%s", i ? "," : "",
-                            catena_stage_get_kind (catena_chain_get_stage (chain, i)));
-  return g_string_free (s, FALSE);
 }
 
 static guint
@@ -259,7 +229,7 @@ test_edit_and_undo (Fixture *f, gconstpointer data)
   CatenaChainView *view = catena_window_get_chain_view (f->window);
   CatenaChain *chain = chain_of (f);
   CatenaHistory *history = catena_window_get_history (f->window);
-  g_autofree char *original = kinds_of (chain);
+  g_autofree char *original = ui_test_chain_kinds (chain);
   char *kinds;
 
   g_assert_cmpstr (original, ==, "import,upscale,recolor,export");
@@ -268,7 +238,7 @@ test_edit_and_undo (Fixture *f, gconstpointer data)
   /* add after the selection */
   catena_chain_view_set_selected (view, 1);
   activate (f, "win.add-stage", g_variant_new_string ("recolor"));
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, "import,upscale,recolor,recolor,export");
   g_free (kinds);
   g_assert_cmpuint (catena_chain_view_get_selected (view), ==, 2);
@@ -277,25 +247,25 @@ test_edit_and_undo (Fixture *f, gconstpointer data)
 
   /* a drop from the palette at the far left inserts first */
   g_assert_true (catena_chain_view_drop (view, "catena-kind:upscale", 0));
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, "upscale,import,upscale,recolor,recolor,export");
   g_free (kinds);
 
   /* a card dragged to the end */
   g_assert_true (catena_chain_view_drop (view, "catena-move:0", 1e6));
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, "import,upscale,recolor,recolor,export,upscale");
   g_free (kinds);
 
   /* move left with the action, then remove with the action */
   catena_chain_view_set_selected (view, 5);
   activate (f, "win.move-stage-left", NULL);
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, "import,upscale,recolor,recolor,upscale,export");
   g_free (kinds);
   g_assert_cmpuint (catena_chain_view_get_selected (view), ==, 4);
   activate (f, "win.remove-stage", NULL);
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, "import,upscale,recolor,recolor,export");
   g_free (kinds);
   g_assert_cmpuint (catena_history_get_n_undo (history), ==, 5);
@@ -303,13 +273,13 @@ test_edit_and_undo (Fixture *f, gconstpointer data)
   /* undo everything, then redo one step */
   for (int i = 0; i < 5; i++)
     activate (f, "win.undo", NULL);
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, original);
   g_free (kinds);
   g_assert_false (catena_window_get_modified (f->window));
   g_assert_false (catena_history_can_undo (history));
   activate (f, "win.redo", NULL);
-  kinds = kinds_of (chain);
+  kinds = ui_test_chain_kinds (chain);
   g_assert_cmpstr (kinds, ==, "import,upscale,recolor,recolor,export");
   g_free (kinds);
 
@@ -633,31 +603,6 @@ test_add_files_and_save (Fixture *f, gconstpointer data)
   g_rmdir (dir);
 }
 
-static GdkTexture *
-render_window (GtkWidget *widget)
-{
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  /* The paintable has no node until the window has drawn a frame since the last change. */
-  for (int i = 0; node == NULL && i < 200; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-      snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  return gsk_renderer_render_texture (renderer, node,
-                                      &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
 static void
 test_screenshot (Fixture *f, gconstpointer data)
 {
@@ -675,7 +620,7 @@ test_screenshot (Fixture *f, gconstpointer data)
   for (int i = 0; i < 30; i++)
     g_main_context_iteration (NULL, FALSE);
 
-  texture = render_window (GTK_WIDGET (f->window));
+  texture = ui_test_render_widget (GTK_WIDGET (f->window));
   g_assert_cmpint (gdk_texture_get_width (texture), >=, 1000);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   texture_stats (texture, &n_colours);
@@ -725,7 +670,7 @@ test_demo_screenshot (Fixture *f, gconstpointer data)
   for (gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 2; g_get_monotonic_time () < end;)
     g_main_context_iteration (NULL, FALSE);
 
-  texture = render_window (GTK_WIDGET (f->window));
+  texture = ui_test_render_widget (GTK_WIDGET (f->window));
   g_assert_true (gdk_texture_save_to_png (texture, path));
   if (extra && *extra)
     g_assert_true (gdk_texture_save_to_png (texture, extra));
