@@ -96,6 +96,17 @@ catena_nn_cuda_available (char **device_name)
 #endif
 }
 
+const char *
+catena_nn_numerics_tag (void)
+{
+  CatenaNnPrecision p = catena_nn_get_gpu_precision ();
+
+  if (p == CATENA_NN_PRECISION_FP32 ||
+      catena_nn_device_resolve (catena_nn_get_device ()) != CATENA_NN_DEVICE_CUDA)
+    return NULL;
+  return catena_nn_precision_to_string (p);
+}
+
 CatenaNnDevice
 catena_nn_device_resolve (CatenaNnDevice device)
 {

@@ -206,6 +206,12 @@ const char *catena_nn_precision_to_string (CatenaNnPrecision precision);
 void catena_nn_set_gpu_precision (CatenaNnPrecision precision);
 CatenaNnPrecision catena_nn_get_gpu_precision (void);
 
+/* What the stages add to their cache keys for local models: NULL while models run at float32
+ * (the CPU, or the GPU at FP32: the same picture to 1e-5, so one cache entry serves both),
+ * else "tf32" or "fp16" when the process-wide choice resolves to the GPU at that precision,
+ * whose pictures differ visibly enough that a cached one must not stand in for the other. */
+const char *catena_nn_numerics_tag (void);
+
 /* Called (from the worker thread that ran the model) after every model run that used the
  * process-wide choice: `used` is where it ran, `fallback` is NULL or why the GPU was not used
  * although it was asked for (an error of CATENA_NN_ERROR_DEVICE*). One notify per process;

@@ -122,7 +122,8 @@ remove_background_neural (CatenaStageRemoveBackground *self,
 }
 
 /* AUTO resolves to whichever engine is installed: that is part of what defines the output,
- * so it goes into the cache key (installing the weights later must not serve old results). */
+ * so it goes into the cache key (installing the weights later must not serve old results);
+ * so does a GPU precision below float32 (catena_nn_numerics_tag). */
 static char *
 catena_stage_remove_background_engine_identity (CatenaStage *stage)
 {
@@ -130,7 +131,13 @@ catena_stage_remove_background_engine_identity (CatenaStage *stage)
   gboolean neural = self->method == CATENA_REMOVE_BACKGROUND_NEURAL ||
                     (self->method == CATENA_REMOVE_BACKGROUND_AUTO && neural_available ());
 
-  return g_strdup (neural ? CATENA_NN_ISNET_MODEL : "classical");
+  const char *tag = neural ? catena_nn_numerics_tag () : NULL;
+
+  if (!neural)
+    return g_strdup ("classical");
+  /* tensor-core precision changes the mask beyond float32 rounding */
+  return tag != NULL ? g_strconcat (CATENA_NN_ISNET_MODEL, "@", tag, NULL)
+                     : g_strdup (CATENA_NN_ISNET_MODEL);
 }
 
 static void

@@ -205,9 +205,16 @@ catena_stage_upscale_engine_identity (CatenaStage *stage)
 {
   CatenaStageUpscale *self = CATENA_STAGE_UPSCALE (stage);
 
+  g_autofree char *model = NULL;
+  const char *tag;
+
   if (g_strcmp0 (catena_stage_get_provider (stage), "local") != 0 || !use_neural (self))
     return g_strdup ("classic");
-  return catena_nn_upscaler_model_name (network_family (self), network_scale (self->factor));
+  model = catena_nn_upscaler_model_name (network_family (self), network_scale (self->factor));
+  /* tensor-core precision changes the picture beyond float32 rounding */
+  if ((tag = catena_nn_numerics_tag ()) != NULL)
+    return g_strconcat (model, "@", tag, NULL);
+  return g_steal_pointer (&model);
 }
 
 static GeglBuffer *

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "catena-engine.h"
+#include "catena-nn-private.h" /* nn_device_set_test_executor: a stand-in GPU */
 #include "catena-ops.h"
 #include "catena-stages-image.h"
 
@@ -402,6 +403,70 @@ test_composite_errors (void)
   g_assert_error (error, CATENA_STAGE_ERROR, CATENA_STAGE_ERROR_INVALID_PARAMETER);
 }
 
+static gboolean
+unused_gpu (CatenaNnGraph *graph, CatenaNnTensor *const *inputs, CatenaNnTensor **outputs,
+            GCancellable *cancellable, GError **error)
+{
+  g_assert_not_reached ();
+}
+
+static char *
+key_of (CatenaStage *stage)
+{
+  g_autoptr (CatenaAsset) asset = catena_asset_new ("a");
+  CatenaStageContext ctx = { .asset = asset };
+  g_autoptr (GError) error = NULL;
+  char *key = catena_stage_compute_key (stage, &ctx, "0123456789abcdef", &error);
+
+  g_assert_no_error (error);
+  return key;
+}
+
+/* Local models at a GPU precision below float32 give other pixels: their results must not
+ * share cache entries with float32 ones (CPU or GPU, which agree to 1e-5). */
+static void
+test_keys_follow_gpu_precision (void)
+{
+  const char *kinds[] = { "remove-background", "upscale" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autoptr (CatenaStage) stage = catena_stage_new (kinds[k], NULL);
+      g_autofree char *cpu = NULL, *gpu32 = NULL, *gpu16 = NULL, *cpu16 = NULL, *tf = NULL;
+
+      g_assert_true (catena_stage_set_param_from_string (stage, "method", "neural", NULL));
+      catena_nn_set_device (CATENA_NN_DEVICE_CPU);
+      catena_nn_set_gpu_precision (CATENA_NN_PRECISION_FP32);
+      cpu = key_of (stage);
+
+      nn_device_set_test_executor (unused_gpu, "Stand-in GPU");
+      catena_nn_set_device (CATENA_NN_DEVICE_AUTO);
+      g_assert_null (catena_nn_numerics_tag ());
+      gpu32 = key_of (stage);
+      g_assert_cmpstr (gpu32, ==, cpu);
+
+      catena_nn_set_gpu_precision (CATENA_NN_PRECISION_FP16);
+      g_assert_cmpstr (catena_nn_numerics_tag (), ==, "fp16");
+      gpu16 = key_of (stage);
+      g_assert_cmpstr (gpu16, !=, cpu);
+      catena_nn_set_gpu_precision (CATENA_NN_PRECISION_TF32);
+      tf = key_of (stage);
+      g_assert_cmpstr (tf, !=, cpu);
+      g_assert_cmpstr (tf, !=, gpu16);
+
+      /* the precision is the GPU's: on the CPU it changes nothing */
+      catena_nn_set_device (CATENA_NN_DEVICE_CPU);
+      catena_nn_set_gpu_precision (CATENA_NN_PRECISION_FP16);
+      g_assert_null (catena_nn_numerics_tag ());
+      cpu16 = key_of (stage);
+      g_assert_cmpstr (cpu16, ==, cpu);
+
+      nn_device_set_test_executor (NULL, NULL);
+      catena_nn_set_device (CATENA_NN_DEVICE_AUTO);
+      catena_nn_set_gpu_precision (CATENA_NN_PRECISION_FP32);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -426,6 +491,7 @@ main (int    argc,
   g_test_add_func ("/stages-image/remove-background/methods", test_remove_background_methods);
   g_test_add_func ("/stages-image/composite/process", test_composite);
   g_test_add_func ("/stages-image/composite/errors", test_composite_errors);
+  g_test_add_func ("/stages-image/keys-follow-gpu-precision", test_keys_follow_gpu_precision);
 
   ret = g_test_run ();
   catena_engine_shutdown ();
