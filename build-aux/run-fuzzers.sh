@@ -34,7 +34,9 @@ meson compile -C "$build" "${names[@]/#/fuzz-}" >/dev/null
 
 mkdir -p "$crashes"
 export GEGL_SWAP=RAM GEGL_THREADS=1 NO_AT_BRIDGE=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
+# Full malloc stacks, so that build-aux/lsan.supp (third-party leaks) can match frames in
+# libraries built without frame pointers.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/build-aux/lsan.supp:print_suppressions=0}
 
