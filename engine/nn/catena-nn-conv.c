@@ -217,23 +217,7 @@ nn_conv_prepare (NnGraph *g, NnNode *node, GError **error)
   return nn_set_output (g, node, 0, CATENA_NN_DTYPE_FLOAT, 3, out_dims, error);
 }
 
-static GPrivate scratch_key = G_PRIVATE_INIT (nn_aligned_free);
-static GPrivate scratch_size_key;
-
-static float *
-scratch_get (gsize n_floats)
-{
-  float *buf = g_private_get (&scratch_key);
-  gsize have = GPOINTER_TO_SIZE (g_private_get (&scratch_size_key));
-
-  if (buf == NULL || have < n_floats)
-    {
-      buf = nn_aligned_alloc (n_floats * sizeof (float));
-      g_private_replace (&scratch_key, buf);
-      g_private_set (&scratch_size_key, GSIZE_TO_POINTER (buf ? n_floats : 0));
-    }
-  return buf;
-}
+static NnThreadScratch scratch = NN_THREAD_SCRATCH_INIT;
 
 typedef struct
 {
@@ -333,9 +317,8 @@ conv_task (gpointer user, gsize task, int thread)
     }
   else
     {
-      float *col = scratch_get ((gsize) (p->k * cols));
+      float *col = nn_thread_scratch (&scratch, (gsize) (p->k * cols));
 
-      g_assert (col != NULL);
       im2col_tile (p, x, oh0, oh1, col);
       bmat = col;
       ldb = cols;

@@ -1366,8 +1366,7 @@ typedef struct
   gint64 rows_per_task;
 } ResizeRun;
 
-static GPrivate resize_row_key = G_PRIVATE_INIT (g_free);
-static GPrivate resize_row_len_key;
+static NnThreadScratch resize_row = NN_THREAD_SCRATCH_INIT;
 
 /* tmp = Σ wy·rows, then out[x] = Σ wx·tmp: two taps each way (linear) */
 static NN_SIMD void
@@ -1416,14 +1415,7 @@ resize_task (gpointer user, gsize task, int thread)
   gint64 y1 = MIN (p->oh, y0 + r->rows_per_task);
   const float *src = r->x + plane * p->ih * p->iw;
   float *dst = r->y + plane * p->oh * p->ow;
-  float *tmp = g_private_get (&resize_row_key);
-
-  if (tmp == NULL || GPOINTER_TO_SIZE (g_private_get (&resize_row_len_key)) < (gsize) p->iw)
-    {
-      tmp = g_new (float, p->iw);
-      g_private_replace (&resize_row_key, tmp);
-      g_private_set (&resize_row_len_key, GSIZE_TO_POINTER ((gsize) p->iw));
-    }
+  float *tmp = nn_thread_scratch (&resize_row, (gsize) p->iw);
   for (gint64 y = y0; y < y1; y++)
     {
       const gint64 *iy = p->ty.idx + y * p->ty.n_taps;

@@ -156,6 +156,16 @@ gint64 nn_tensor_get_int (const CatenaNnTensor *t, gsize i);
 gpointer nn_aligned_alloc (gsize size);
 void nn_aligned_free (gpointer p);
 
+/* A buffer per thread that grows to the largest size asked of it and lives as long as the
+ * thread (the kernels' row and tile buffers). Aborts if memory runs out, as g_malloc does. */
+typedef struct
+{
+  GPrivate buf;
+  GPrivate n_floats;
+} NnThreadScratch;
+#define NN_THREAD_SCRATCH_INIT { G_PRIVATE_INIT (nn_aligned_free), G_PRIVATE_INIT (NULL) }
+float *nn_thread_scratch (NnThreadScratch *scratch, gsize n_floats);
+
 /* catena-nn-graph.c */
 int nn_graph_add_value (NnGraph *g, const char *name);
 int nn_graph_lookup (NnGraph *g, const char *name);

@@ -134,6 +134,22 @@ nn_aligned_free (gpointer p)
   free (p);
 }
 
+float *
+nn_thread_scratch (NnThreadScratch *scratch, gsize n_floats)
+{
+  float *buf = g_private_get (&scratch->buf);
+
+  if (buf == NULL || GPOINTER_TO_SIZE (g_private_get (&scratch->n_floats)) < n_floats)
+    {
+      if (n_floats > G_MAXSIZE / sizeof (float) ||
+          (buf = nn_aligned_alloc (n_floats * sizeof (float))) == NULL)
+        g_error ("engine/nn: out of memory for %" G_GSIZE_FORMAT " floats of scratch", n_floats);
+      g_private_replace (&scratch->buf, buf);
+      g_private_set (&scratch->n_floats, GSIZE_TO_POINTER (n_floats));
+    }
+  return buf;
+}
+
 static CatenaNnTensor *
 tensor_alloc_struct (CatenaNnDType dtype, int ndim, const gint64 *dims, GError **error)
 {

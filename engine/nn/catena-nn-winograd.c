@@ -51,23 +51,7 @@ tiles_of (gint64 n)
 }
 
 /* per-thread scratch for row buffers (and a fused task's tiles) */
-static GPrivate scratch_key = G_PRIVATE_INIT (nn_aligned_free);
-static GPrivate scratch_size_key;
-
-static float *
-scratch_get (gsize n_floats)
-{
-  float *buf = g_private_get (&scratch_key);
-  gsize have = GPOINTER_TO_SIZE (g_private_get (&scratch_size_key));
-
-  if (buf == NULL || have < n_floats)
-    {
-      buf = nn_aligned_alloc (n_floats * sizeof (float));
-      g_private_replace (&scratch_key, buf);
-      g_private_set (&scratch_size_key, GSIZE_TO_POINTER (buf ? n_floats : 0));
-    }
-  return buf;
-}
+static NnThreadScratch scratch = NN_THREAD_SCRATCH_INIT;
 
 /* ---- transforms ---- */
 
@@ -369,7 +353,7 @@ weight_task (gpointer user, gsize task, int thread)
 {
   WgRun *r = user;
   const ConvParams *p = r->p;
-  float *buf = scratch_get ((gsize) (9 * p->c));
+  float *buf = nn_thread_scratch (&scratch, (gsize) (9 * p->c));
 
   g_assert (buf != NULL);
   wg_weight_row (r->w + (gint64) task * p->c * 9, p->c, r->u + (gint64) task * p->c, r->us,
@@ -388,7 +372,7 @@ fused_task (gpointer user, gsize task, int thread)
   gint64 segw = tv1 - tv0, nt = (tu1 - tu0) * segw;
   gint64 ld = round16 (p->wg_rows * p->wg_seg);
   gint64 vs = p->c * ld + WG_PAD, ms = p->m * ld + WG_PAD;
-  float *v = scratch_get ((gsize) (36 * (vs + ms) + 48 * (p->wg_seg + 1)));
+  float *v = nn_thread_scratch (&scratch, (gsize) (36 * (vs + ms) + 48 * (p->wg_seg + 1)));
   float *mm = v + 36 * vs, *buf = mm + 36 * ms;
   const float *x = r->x + n * p->c * p->h * p->w;
   float *y = r->y + n * p->m * p->oh * p->ow;
@@ -418,7 +402,7 @@ staged_input_task (gpointer user, gsize task, int thread)
   const ConvParams *p = r->p;
   gint64 c = (gint64) task;
   const float *plane = r->x + (r->n * p->c + c) * p->h * p->w;
-  float *buf = scratch_get ((gsize) (48 * (tiles_of (p->ow) + 1)));
+  float *buf = nn_thread_scratch (&scratch, (gsize) (48 * (tiles_of (p->ow) + 1)));
   gint64 koff = 0;
 
   g_assert (buf != NULL);
@@ -452,7 +436,7 @@ staged_output_task (gpointer user, gsize task, int thread)
   const ConvParams *p = r->p;
   gint64 o = (gint64) task;
   float *yp = r->y + (r->n * p->m + o) * p->oh * p->ow;
-  float *buf = scratch_get ((gsize) (40 * tiles_of (p->ow)));
+  float *buf = nn_thread_scratch (&scratch, (gsize) (40 * tiles_of (p->ow)));
   float bias = r->b != NULL ? r->b[o] : 0.f;
   gint64 koff = 0;
 
