@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "catena-autosave.h"
@@ -18,6 +19,45 @@ autosave_dir (void)
 
   return g_build_filename (state && g_path_is_absolute (state) ? state : fallback, "catena",
                            "autosave", NULL);
+}
+
+/* Who writes an autosave: the process, told apart from a later one with the same pid by its
+ * start time, on this boot. Linux /proc; elsewhere NULL, and every autosave counts as left
+ * behind (as before this existed). */
+static char *
+process_identity (GPid pid)
+{
+  g_autofree char *boot = NULL;
+  g_autofree char *stat = NULL;
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_auto (GStrv) fields = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL) ||
+      !g_file_get_contents (stat_path, &stat, NULL, NULL))
+    return NULL;
+  /* "pid (comm) state ppid …": comm may hold spaces and parentheses; field 22 is starttime */
+  if ((after_name = strrchr (stat, ')')) == NULL)
+    return NULL;
+  fields = g_strsplit (after_name + 1, " ", 0);
+  if (g_strv_length (fields) < 21)
+    return NULL;
+  return g_strdup_printf ("%s/%d/%s", g_strstrip (boot), (int) pid, fields[20]);
+}
+
+/* TRUE when the process that wrote meta (its "writer") still runs: this one, or another
+ * Catena whose windows are open. */
+static gboolean
+writer_alive (JsonObject *meta)
+{
+  const char *writer = catena_json_string (meta, "writer", NULL);
+  gint64 pid = catena_json_int (meta, "pid", 0);
+  g_autofree char *now = NULL;
+
+  if (writer == NULL || pid <= 0 || pid > G_MAXINT)
+    return FALSE;
+  now = process_identity ((GPid) pid);
+  return now != NULL && strcmp (now, writer) == 0;
 }
 
 static JsonObject *
@@ -68,6 +108,7 @@ catena_autosave_write (CatenaProject *project, GError **error)
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *original = original_path (project);
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  g_autofree char *writer = process_identity (getpid ());
   JsonObject *sections, *meta;
   GError *local_error = NULL;
 
@@ -92,6 +133,11 @@ catena_autosave_write (CatenaProject *project, GError **error)
   if (original)
     json_object_set_string_member (meta, "original", original);
   json_object_set_string_member (meta, "saved-at", stamp);
+  if (writer != NULL)
+    {
+      json_object_set_int_member (meta, "pid", getpid ());
+      json_object_set_string_member (meta, "writer", writer);
+    }
   json_object_set_object_member (sections, "autosave", meta);
 
   /* Atomic like every save: a crash while autosaving leaves the previous autosave. */
@@ -166,6 +212,7 @@ catena_autosave_list (void)
       entry->saved_at = stamp ? g_date_time_new_from_iso8601 (stamp, NULL) : NULL;
       if (entry->saved_at == NULL)
         entry->saved_at = g_date_time_new_from_unix_utc (0);
+      entry->live = writer_alive (meta);
       g_ptr_array_add (entries, entry);
     }
   g_ptr_array_sort (entries, newest_first);

@@ -219,6 +219,77 @@ test_atomic_save (void)
   test_rm_rf (dir);
 }
 
+/* An autosave whose writer has exited is a crash's leftover (live = FALSE); one whose writer
+ * runs is not, and a dead writer's pid taken by another process does not make it live. */
+static void
+test_autosave_writer (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (CatenaProject) mine = make_project ();
+  g_autoptr (GError) error = NULL;
+  guint n_live = 0, n_left = 0;
+
+  if (g_test_subprocess ())
+    {
+      /* the session that crashes: writes an autosave of an unsaved project and exits */
+      g_autoptr (CatenaProject) lost = make_project ();
+
+      catena_project_set_name (lost, "Lost draft");
+      g_assert_true (catena_autosave_write (lost, NULL));
+      return;
+    }
+  dir = test_mkdtemp ();
+  state = g_build_filename (dir, "state", NULL);
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  catena_project_set_name (mine, "Open here");
+  g_assert_true (catena_autosave_write (mine, &error));
+  g_assert_no_error (error);
+
+  entries = catena_autosave_list ();
+  g_assert_cmpuint (entries->len, ==, 2);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      CatenaAutosaveEntry *e = g_ptr_array_index (entries, i);
+
+      if (e->live)
+        {
+          g_assert_cmpstr (e->name, ==, "Open here");
+          n_live++;
+        }
+      else
+        {
+          g_assert_cmpstr (e->name, ==, "Lost draft");
+          n_left++;
+        }
+    }
+  g_assert_cmpuint (n_live, ==, 1);
+  g_assert_cmpuint (n_left, ==, 1);
+
+  /* this process's pid with another start time (a reused pid) is not this process */
+  {
+    g_autoptr (GFile) slot = catena_autosave_get_file (mine);
+    g_autofree char *text = NULL;
+    g_autofree char *path = g_file_get_path (slot);
+    g_autoptr (GRegex) re = g_regex_new ("(\"writer\"\\s*:\\s*\"[^\"]*/)([0-9]+)\"", 0, 0, NULL);
+    g_autofree char *forged = NULL;
+
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    forged = g_regex_replace (re, text, -1, 0, "\\g<1>1\"", 0, NULL);
+    g_assert_cmpstr (forged, !=, text);
+    g_assert_true (g_file_set_contents (path, forged, -1, NULL));
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    entries = catena_autosave_list ();
+    for (guint i = 0; i < entries->len; i++)
+      g_assert_false (((CatenaAutosaveEntry *) g_ptr_array_index (entries, i))->live);
+  }
+  g_unsetenv ("XDG_STATE_HOME");
+  test_rm_rf (dir);
+}
+
 /* A full disk (simulated with RLIMIT_FSIZE, which fails writes with EFBIG just as ENOSPC
  * would) fails the save with an error and leaves the saved project exactly as it was. Run in a
  * subprocess: the limit applies to the whole process. */
@@ -401,6 +472,9 @@ test_autosave (void)
     b = json_to_string (jb, TRUE);
   }
   g_assert_cmpstr (a, ==, b);
+  /* this process wrote them and still runs: they are its work, not a crash's leftovers */
+  for (guint i = 0; i < entries->len; i++)
+    g_assert_true (((CatenaAutosaveEntry *) g_ptr_array_index (entries, i))->live);
 
   /* A clean save discards the autosave; a damaged autosave file is skipped, not fatal. */
   catena_autosave_discard (project);
@@ -441,6 +515,7 @@ main (int argc, char **argv)
   g_test_add_func ("/project/asset-ids", test_asset_ids);
   g_test_add_func ("/project/sections", test_sections);
   g_test_add_func ("/project/autosave", test_autosave);
+  g_test_add_func ("/project/autosave-writer", test_autosave_writer);
   g_test_add_func ("/project/disk-full", test_disk_full);
 
   return g_test_run ();

@@ -74,6 +74,8 @@ on_recover_response (AdwMessageDialog *dialog, const char *response, CatenaAppli
     {
       CatenaAutosaveEntry *entry = g_ptr_array_index (entries, i);
 
+      if (entry->live)
+        continue; /* this window's, or another running Catena's: neither is ours to touch */
       if (g_strcmp0 (response, "recover") == 0)
         {
           g_autoptr (GError) error = NULL;
@@ -109,15 +111,19 @@ offer_recovery (CatenaApplication *self, GtkWindow *parent)
   g_autoptr (GString) body = g_string_new (NULL);
   GtkWidget *dialog;
 
-  if (entries->len == 0)
-    return;
   for (guint i = 0; i < entries->len; i++)
     {
       CatenaAutosaveEntry *entry = g_ptr_array_index (entries, i);
-      g_autofree char *when = g_date_time_format (entry->saved_at, "%x %X");
-      g_string_append_printf (body, "%s%s (%s)", i ? "\n" : "",
+      g_autofree char *when = NULL;
+
+      if (entry->live)
+        continue; /* another Catena, still running, has this project open */
+      when = g_date_time_format (entry->saved_at, "%x %X");
+      g_string_append_printf (body, "%s%s (%s)", body->len ? "\n" : "",
                               entry->name ? entry->name : _("Unsaved project"), when);
     }
+  if (body->len == 0)
+    return;
   dialog = adw_message_dialog_new (parent, _("Recover Unsaved Work?"), NULL);
   adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
                                   _("Catena closed without saving these projects:\n%s"),

@@ -6,9 +6,9 @@
 #include "catena-ui.h"
 #include "ui-test-util.h"
 
-/* Crash recovery at start-up. The test process plays the session that crashed: it saves a
+/* Crash recovery at start-up. A child process plays the session that crashed: it saves a
  * project, edits it, writes the autosaves through the engine (as the window's autosave timer
- * does) for it and for an unsaved project, and never discards them. Each case then starts the
+ * does) for it and for an unsaved project, and exits without discarding them. Each case then starts the
  * application once, in a subprocess of its own (a second GApplication in one process hangs),
  * with the same $XDG_STATE_HOME: the recovery dialog must appear over the first window, and
  * its Recover or Discard button must do what it says, in the windows and on disk. */
@@ -69,34 +69,29 @@ list_autosaves (void)
 }
 
 /* The crashed session: what it leaves on disk. Returns the saved project file's contents. */
-static char *
-prepare_crashed_session (char **saved_slot, char **unsaved_slot)
+static const char *self_path;
+
+/* The session that crashes, as a process of its own that then ends (an autosave whose writer
+ * still runs is that writer's work, not something to recover): saves the project, edits it,
+ * autosaves it and an unsaved draft, prints the two autosave slots and exits without
+ * discarding anything. Run when $CATENA_RECOVERY_CRASHED_SESSION is set. */
+static int
+crashed_session_main (void)
 {
   const char *saved_kinds[] = { "import", "recolor", "export", NULL };
   const char *draft_kinds[] = { "generate", "upscale", NULL };
-  g_autofree char *dir = NULL;
-  g_autofree char *state = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr (GFile) file = NULL;
+  g_autofree char *path = project_path ();
+  g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (CatenaProject) saved = make_project (SAVED_NAME, saved_kinds);
   g_autoptr (CatenaProject) draft = make_project (UNSAVED_NAME, draft_kinds);
   g_autoptr (GFile) slot = NULL;
   g_autoptr (GFile) draft_slot = NULL;
   g_autoptr (CatenaStage) upscale = NULL;
   g_autoptr (GError) error = NULL;
-  char *contents = NULL;
+  g_autofree char *slot_name = NULL, *draft_slot_name = NULL;
 
-  dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
-  g_assert_no_error (error);
-  state = g_build_filename (dir, "state", NULL);
-  g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
-  g_setenv ("XDG_STATE_HOME", state, TRUE);
-
-  path = project_path ();
-  file = g_file_new_for_path (path);
   g_assert_true (catena_project_save (saved, file, &error));
   g_assert_no_error (error);
-  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
 
   /* edits after the last save: a new stage and a parameter */
   upscale = catena_stage_new ("upscale", &error);
@@ -111,13 +106,50 @@ prepare_crashed_session (char **saved_slot, char **unsaved_slot)
 
   slot = catena_autosave_get_file (saved);
   draft_slot = catena_autosave_get_file (draft);
-  *saved_slot = g_file_get_basename (slot);
-  *unsaved_slot = g_file_get_basename (draft_slot);
+  slot_name = g_file_get_basename (slot);
+  draft_slot_name = g_file_get_basename (draft_slot);
+  g_print ("%s\n%s\n", slot_name, draft_slot_name);
+  /* the crash: nothing is discarded */
+  return 0;
+}
+
+/* Runs the crashed session in a child process; returns the project file's text as saved. */
+static char *
+prepare_crashed_session (char **saved_slot, char **unsaved_slot)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *out = NULL;
+  g_auto (GStrv) env = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  char *argv[] = { (char *) self_path, NULL };
+  char *contents = NULL;
+  int status = 0;
+
+  dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
+  g_assert_no_error (error);
+  state = g_build_filename (dir, "state", NULL);
+  g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+
+  env = g_environ_setenv (g_get_environ (), "CATENA_RECOVERY_CRASHED_SESSION", "1", TRUE);
+  g_assert_true (g_spawn_sync (NULL, argv, env, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, &out,
+                               NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  lines = g_strsplit (out, "\n", 0);
+  g_assert_cmpuint (g_strv_length (lines), >=, 2);
+  *saved_slot = g_strdup (lines[0]);
+  *unsaved_slot = g_strdup (lines[1]);
+
+  path = project_path ();
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   {
     g_auto (GStrv) names = list_autosaves ();
     g_assert_cmpuint (g_strv_length (names), ==, 2);
   }
-  /* the crash: nothing is discarded */
   return contents;
 }
 
@@ -472,16 +504,61 @@ test_nothing_to_recover (void)
   remove_session ();
 }
 
+/* Another Catena still running (here: this test process) has an autosave on disk: a new
+ * instance neither offers it nor touches it. */
+static void
+test_running_session_not_offered (void)
+{
+  const char *kinds[] = { "import", "export", NULL };
+  g_autoptr (CatenaProject) open_elsewhere = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *state = NULL;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (CatenaApplication) app = catena_application_new ();
+      char *argv[] = { (char *) "catena", NULL };
+
+      g_timeout_add (50, check_no_dialog, app);
+      g_timeout_add_seconds (TIMEOUT_S, give_up, NULL);
+      g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+      return;
+    }
+  dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
+  g_assert_no_error (error);
+  state = g_build_filename (dir, "state", NULL);
+  g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  open_elsewhere = make_project (UNSAVED_NAME, kinds);
+  g_assert_true (catena_autosave_write (open_elsewhere, &error));
+  g_assert_no_error (error);
+
+  g_test_trap_subprocess (NULL, (guint64) (TIMEOUT_S + 30) * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  {
+    g_auto (GStrv) names = list_autosaves ();
+    g_assert_cmpuint (g_strv_length (names), ==, 1);
+  }
+  catena_autosave_discard (open_elsewhere);
+  remove_session ();
+}
+
 int
 main (int argc, char *argv[])
 {
+  self_path = argv[0];
   gtk_init ();
   catena_ui_init ();
+  if (g_getenv ("CATENA_RECOVERY_CRASHED_SESSION") != NULL)
+    return crashed_session_main ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ui/recovery/recover", test_recover);
   g_test_add_func ("/ui/recovery/discard", test_discard);
   g_test_add_func ("/ui/recovery/nothing-to-recover", test_nothing_to_recover);
+  g_test_add_func ("/ui/recovery/running-session-not-offered", test_running_session_not_offered);
 
   return g_test_run ();
 }
