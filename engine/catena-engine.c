@@ -27,6 +27,11 @@ catena_engine_init (void)
       g_object_set (gegl_config (), "mipmap-rendering", TRUE, NULL);
 
       catena_http_global_init ();
+      /* The (at most two, GLib's default) idle pool threads wait for the next job instead of
+       * ending after 15 s: the engine reuses them all the time, and threads ending at random
+       * moments are the likely cause of a rare crash of LeakSanitizer's exit-time check in
+       * the sanitizer build ("Tracer caught signal 11", seen once in test-cache-runner). */
+      g_thread_pool_set_max_idle_time (0);
       catena_ops_register ();
       catena_lut3d_op_register ();
 

@@ -95,6 +95,7 @@ typedef struct
   CatenaRunner *runner;
   GTask *task;
   GMainContext *context;
+  GThread *thread;              /* run_thread, joined when its last event is dispatched */
   CatenaChain *chain;     /* private snapshot */
   CatenaChain *routed[4]; /* per asset class when a router is set */
   CatenaRouter *pricing;  /* the runner's router, or the default prices */
@@ -504,6 +505,10 @@ dispatch_events (gpointer data)
     {
       GTask *task = run->task;
       CatenaRunner *self = run->runner;
+
+      /* EVENT_DONE is the thread's last act: once the run is reported finished, no thread of
+       * it is left (a caller that then exits does not race a thread's own exit). */
+      g_clear_pointer (&run->thread, g_thread_join);
 
       if (--self->n_running == 0)
         g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
@@ -1239,7 +1244,7 @@ catena_runner_run_async (CatenaRunner *self,
       queue_event (run, event_new (EVENT_DONE, NULL, 0, NULL));
       return;
     }
-  g_thread_unref (g_thread_new ("catena-run", run_thread, run));
+  run->thread = g_thread_new ("catena-run", run_thread, run);
 }
 
 gboolean
