@@ -24,17 +24,30 @@ autosave_dir (void)
 /* Who writes an autosave: the process, told apart from a later one with the same pid by its
  * start time, on this boot. Linux /proc; elsewhere NULL, and every autosave counts as left
  * behind (as before this existed). */
+static const char *
+boot_id (void)
+{
+  static gsize done;
+  static char *id;
+
+  if (g_once_init_enter (&done))
+    {
+      if (g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+        g_strstrip (id);
+      g_once_init_leave (&done, 1);
+    }
+  return id;
+}
+
 static char *
 process_identity (GPid pid)
 {
-  g_autofree char *boot = NULL;
   g_autofree char *stat = NULL;
   g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", (int) pid);
   g_auto (GStrv) fields = NULL;
   const char *after_name;
 
-  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL) ||
-      !g_file_get_contents (stat_path, &stat, NULL, NULL))
+  if (boot_id () == NULL || !g_file_get_contents (stat_path, &stat, NULL, NULL))
     return NULL;
   /* "pid (comm) state ppid …": comm may hold spaces and parentheses; field 22 is starttime */
   if ((after_name = strrchr (stat, ')')) == NULL)
@@ -42,7 +55,22 @@ process_identity (GPid pid)
   fields = g_strsplit (after_name + 1, " ", 0);
   if (g_strv_length (fields) < 21)
     return NULL;
-  return g_strdup_printf ("%s/%d/%s", g_strstrip (boot), (int) pid, fields[20]);
+  return g_strdup_printf ("%s/%d/%s", boot_id (), (int) pid, fields[20]);
+}
+
+/* This process's identity, read once. */
+static const char *
+own_identity (void)
+{
+  static gsize done;
+  static char *identity;
+
+  if (g_once_init_enter (&done))
+    {
+      identity = process_identity (getpid ());
+      g_once_init_leave (&done, 1);
+    }
+  return identity;
 }
 
 /* TRUE when the process that wrote meta (its "writer") still runs: this one, or another
@@ -108,7 +136,7 @@ catena_autosave_write (CatenaProject *project, GError **error)
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *original = original_path (project);
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
-  g_autofree char *writer = process_identity (getpid ());
+  const char *writer = own_identity ();
   JsonObject *sections, *meta;
   GError *local_error = NULL;
 

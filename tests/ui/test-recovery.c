@@ -113,12 +113,34 @@ crashed_session_main (void)
   return 0;
 }
 
+/* A fresh folder for the project and $XDG_STATE_HOME, shared with the subprocesses. */
+static void
+new_session_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  state = g_build_filename (dir, "state", NULL);
+  g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+}
+
+/* Runs this test case again in a subprocess (where g_test_subprocess () is TRUE): one
+ * GApplication per process. */
+static void
+run_case_in_subprocess (void)
+{
+  g_test_trap_subprocess (NULL, (guint64) (TIMEOUT_S + 30) * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* Runs the crashed session in a child process; returns the project file's text as saved. */
 static char *
 prepare_crashed_session (char **saved_slot, char **unsaved_slot)
 {
-  g_autofree char *dir = NULL;
-  g_autofree char *state = NULL;
   g_autofree char *path = NULL;
   g_autofree char *out = NULL;
   g_auto (GStrv) env = NULL;
@@ -128,12 +150,7 @@ prepare_crashed_session (char **saved_slot, char **unsaved_slot)
   char *contents = NULL;
   int status = 0;
 
-  dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
-  g_assert_no_error (error);
-  state = g_build_filename (dir, "state", NULL);
-  g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
-  g_setenv ("XDG_STATE_HOME", state, TRUE);
-
+  new_session_dir ();
   env = g_environ_setenv (g_get_environ (), "CATENA_RECOVERY_CRASHED_SESSION", "1", TRUE);
   g_assert_true (g_spawn_sync (NULL, argv, env, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, &out,
                                NULL, &status, &error));
@@ -392,9 +409,7 @@ test_recover (void)
       return;
     }
   before = prepare_crashed_session (&saved_slot, &unsaved_slot);
-  g_test_trap_subprocess (NULL, (guint64) (TIMEOUT_S + 30) * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
+  run_case_in_subprocess ();
 
   /* Recovering never writes over the user's file... */
   path = project_path ();
@@ -447,9 +462,7 @@ test_discard (void)
       return;
     }
   before = prepare_crashed_session (&saved_slot, &unsaved_slot);
-  g_test_trap_subprocess (NULL, (guint64) (TIMEOUT_S + 30) * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
+  run_case_in_subprocess ();
 
   /* Discard removes every autosave and leaves the saved project as it was on disk. */
   names = list_autosaves ();
@@ -476,31 +489,28 @@ check_no_dialog (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The application's start-up with nothing to recover: no dialog, one window. */
+static void
+run_application_expecting_no_dialog (void)
+{
+  g_autoptr (CatenaApplication) app = catena_application_new ();
+  char *argv[] = { (char *) "catena", NULL };
+
+  g_timeout_add (50, check_no_dialog, app);
+  g_timeout_add_seconds (TIMEOUT_S, give_up, NULL);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+}
+
 static void
 test_nothing_to_recover (void)
 {
   if (g_test_subprocess ())
     {
-      g_autoptr (CatenaApplication) app = catena_application_new ();
-      char *argv[] = { (char *) "catena", NULL };
-
-      g_timeout_add (50, check_no_dialog, app);
-      g_timeout_add_seconds (TIMEOUT_S, give_up, NULL);
-      g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+      run_application_expecting_no_dialog ();
       return;
     }
-  {
-    g_autoptr (GError) error = NULL;
-    g_autofree char *dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
-    g_autofree char *state = g_build_filename (dir, "state", NULL);
-
-    g_assert_no_error (error);
-    g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
-    g_setenv ("XDG_STATE_HOME", state, TRUE);
-  }
-  g_test_trap_subprocess (NULL, (guint64) (TIMEOUT_S + 30) * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
+  new_session_dir ();
+  run_case_in_subprocess ();
   remove_session ();
 }
 
@@ -512,35 +522,21 @@ test_running_session_not_offered (void)
   const char *kinds[] = { "import", "export", NULL };
   g_autoptr (CatenaProject) open_elsewhere = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *state = NULL;
+  g_auto (GStrv) names = NULL;
 
   if (g_test_subprocess ())
     {
-      g_autoptr (CatenaApplication) app = catena_application_new ();
-      char *argv[] = { (char *) "catena", NULL };
-
-      g_timeout_add (50, check_no_dialog, app);
-      g_timeout_add_seconds (TIMEOUT_S, give_up, NULL);
-      g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+      run_application_expecting_no_dialog ();
       return;
     }
-  dir = g_dir_make_tmp ("catena-recovery-XXXXXX", &error);
-  g_assert_no_error (error);
-  state = g_build_filename (dir, "state", NULL);
-  g_setenv ("CATENA_RECOVERY_DIR", dir, TRUE);
-  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  new_session_dir ();
   open_elsewhere = make_project (UNSAVED_NAME, kinds);
   g_assert_true (catena_autosave_write (open_elsewhere, &error));
   g_assert_no_error (error);
 
-  g_test_trap_subprocess (NULL, (guint64) (TIMEOUT_S + 30) * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
-  {
-    g_auto (GStrv) names = list_autosaves ();
-    g_assert_cmpuint (g_strv_length (names), ==, 1);
-  }
+  run_case_in_subprocess ();
+  names = list_autosaves ();
+  g_assert_cmpuint (g_strv_length (names), ==, 1);
   catena_autosave_discard (open_elsewhere);
   remove_session ();
 }
